@@ -1,0 +1,91 @@
+"""The checkpoint format: everything needed to rebuild the model, loaded without running code."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from core.atomic import atomic_path
+from core.network import ConvNet, ModelConfig
+from core.preprocess import Preprocessing
+
+FORMAT = "cml-checkpoint"
+FORMAT_VERSION = 1
+REQUIRED_KEYS = ("format", "format_version", "model_config", "model_state", "labels", "preprocessing")
+
+
+class CheckpointError(Exception):
+    """A checkpoint that is missing, unreadable, unsafe or not in our format."""
+
+
+@dataclass
+class Checkpoint:
+    model_config: ModelConfig
+    model_state: dict
+    labels: list[str]
+    preprocessing: Preprocessing
+    train_config: dict
+    versions: dict
+
+    def build_model(self) -> ConvNet:
+        """The network with its trained weights, in eval mode."""
+        model = ConvNet(self.model_config)
+        model.load_state_dict(self.model_state)
+        return model.eval()
+
+
+def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> None:
+    """Write `checkpoint` atomically; only plain types and tensors, so `weights_only` loading works."""
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model_config": checkpoint.model_config.to_dict(),
+        "model_state": {k: v.detach().cpu() for k, v in checkpoint.model_state.items()},
+        "labels": list(checkpoint.labels),
+        "preprocessing": checkpoint.preprocessing.to_dict(),
+        "train_config": checkpoint.train_config,
+        "versions": checkpoint.versions,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Load a checkpoint with `weights_only=True`: a file that would run code is refused, never run."""
+    source = Path(path)
+    if not source.is_file():
+        raise CheckpointError(f"{source}: no such checkpoint file")
+    try:
+        payload = torch.load(source, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"{source}: not a valid checkpoint (refused to load: {_first_line(exc)})") from None
+    except OSError as exc:
+        raise CheckpointError(f"{source}: cannot read checkpoint ({exc.strerror or exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{source}: not a valid checkpoint (not written by this project's training)")
+    missing = [k for k in REQUIRED_KEYS if k not in payload]
+    if missing:
+        raise CheckpointError(f"{source}: not a valid checkpoint (missing {', '.join(missing)})")
+    if payload["format_version"] > FORMAT_VERSION:
+        raise CheckpointError(f"{source}: checkpoint format {payload['format_version']} is newer than this code")
+    try:
+        return Checkpoint(
+            model_config=ModelConfig.from_dict(payload["model_config"]),
+            model_state=payload["model_state"],
+            labels=[str(label) for label in payload["labels"]],
+            preprocessing=Preprocessing.from_dict(payload["preprocessing"]),
+            train_config=payload.get("train_config", {}),
+            versions=payload.get("versions", {}),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{source}: not a valid checkpoint ({exc})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
