@@ -6,9 +6,25 @@ No torch import here, so listing stays instant.
 
 from __future__ import annotations
 
-from invoke import Context, task
+import os
+from pathlib import Path
 
+from invoke import Context, Exit, UnexpectedExit, task
+
+from commands.bench import bench_commands
 from commands.checks import lint_commands, test_command
+from commands.comment import comment_command
+from commands.docker import (
+    build_command,
+    docker_info_command,
+    engine_unreachable_message,
+    git_short_sha,
+    image_ref,
+    run_infer_command,
+    run_train_command,
+)
+from commands.predict import default_model, predict_command
+from commands.report import baseline_command, report_command
 from commands.train import train_command
 
 
@@ -35,10 +51,129 @@ def train(c: Context, epochs: int = -1, seed: int = -1, dataset: str = "", out: 
     )
 
 
+@task(
+    help={
+        "input": "an image, a folder of images, or a .npy array (N, H, W); bright ink on a dark background",
+        "model": "checkpoint (default from invoke.yaml; empty: <artifacts>/model.pt)",
+        "output": "also write the predictions to this .csv or .json file",
+        "batch_size": "images per forward pass (default from invoke.yaml)",
+        "top_k": "also list the K-1 most likely other labels",
+        "recursive": "include images in sub-folders of --input",
+    }
+)
+def predict(
+    c: Context,
+    input: str,
+    model: str = "",
+    output: str = "",
+    batch_size: int = 0,
+    top_k: int = 1,
+    recursive: bool = False,
+) -> None:
+    """Predict labels for an image, a folder of images or a .npy array with the trained model."""
+    cfg = c.config
+    c.run(
+        predict_command(
+            input_path=input,
+            model=model or cfg.predict.model or default_model(cfg.artifacts),
+            output=output,
+            batch_size=batch_size or cfg.predict.batch_size,
+            top_k=top_k,
+            recursive=recursive,
+        ),
+        echo=True,
+        pty=False,
+    )
+
+
+@task(
+    help={
+        "artifacts": "artifact directory holding metrics.json; report.md goes there (default from invoke.yaml)",
+        "baseline": "the base branch's metrics.json, which must exist (default: invoke.yaml's baseline.out "
+        "when that file exists, else no baseline)",
+        "min_accuracy": "gate: fail below this test accuracy, e.g. 0.95 (default from invoke.yaml; 0 turns it off)",
+        "max_drop": "gate: fail when accuracy fell more than this vs the baseline, 0.01 = 1 point "
+        "(default from invoke.yaml; 1 turns it off)",
+    }
+)
+def report(
+    c: Context, artifacts: str = "", baseline: str = "", min_accuracy: float = -1.0, max_drop: float = -1.0
+) -> None:
+    """Write <artifacts>/report.md, compared with the baseline, and apply the quality gate (exit 3 when it fails)."""
+    cfg = c.config
+    c.run(
+        report_command(
+            artifacts=artifacts or cfg.artifacts,
+            title=cfg.report.title,
+            baseline=baseline,
+            baseline_if_exists="" if baseline else cfg.baseline.out,
+            min_accuracy=min_accuracy if min_accuracy >= 0 else cfg.report.min_accuracy,
+            max_drop=max_drop if max_drop >= 0 else cfg.report.max_drop,
+        ),
+        echo=True,
+        pty=False,
+    )
+
+
+@task(
+    help={
+        "ref": "git ref to train for the comparison (default from invoke.yaml: origin/main)",
+        "out": "where to write its metrics.json (default from invoke.yaml: baseline/metrics.json)",
+        "epochs": "as for `invoke train` (default from invoke.yaml's train section)",
+        "seed": "as for `invoke train` (default from invoke.yaml's train section)",
+        "dataset": "as for `invoke train` (default from invoke.yaml's train section)",
+    }
+)
+def baseline(c: Context, ref: str = "", out: str = "", epochs: int = -1, seed: int = -1, dataset: str = "") -> None:
+    """Train REF in a temporary git worktree with the same config as `invoke train`; write its metrics.json."""
+    cfg = c.config
+    c.run(
+        baseline_command(
+            ref=ref or cfg.baseline.ref,
+            out=out or cfg.baseline.out,
+            dataset=dataset or cfg.train.dataset,
+            seed=seed if seed >= 0 else cfg.train.seed,
+            epochs=epochs if epochs >= 0 else cfg.train.epochs,
+        ),
+        echo=True,
+        pty=False,
+    )
+
+
+@task(
+    help={
+        "report": "markdown report to publish (default: <artifacts>/report.md)",
+        "title": "report title; one comment is kept per title and target (default from invoke.yaml: report.title)",
+        "target": "pr/NUMBER or commit/SHA (default: the PR of a pull_request event, else the commit GITHUB_SHA)",
+        "strict": "fail when the token may not write comments (default from invoke.yaml: warn and exit 0)",
+    }
+)
+def comment(c: Context, report: str = "", title: str = "", target: str = "", strict: bool = False) -> None:
+    """Publish the report as one sticky PR comment (a commit comment on push) and in the job summary."""
+    cfg = c.config
+    c.run(
+        comment_command(
+            report=report or os.path.join(cfg.artifacts, "report.md"),
+            title=title or cfg.report.title,
+            target=target,
+            strict=strict or cfg.comment.strict,
+        ),
+        echo=True,
+        pty=False,
+    )
+
+
 @task(help={"quick": "leave out tests marked slow", "pytest_args": "extra arguments passed to pytest"})
 def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
     """Run the test suite."""
     c.run(test_command(quick=quick, pytest_args=pytest_args), echo=True, pty=False)
+
+
+@task(help={"runs": "timed runs of each training command, alternating", "out": "scratch directory"})
+def bench(c: Context, runs: int = 5, out: str = ".bench") -> None:
+    """Time training against a bare script, and inference against a bare loop; print the ratios."""
+    for command in bench_commands(runs=runs, out=out):
+        c.run(command, echo=True, pty=False)
 
 
 @task
@@ -46,3 +181,156 @@ def lint(c: Context) -> None:
     """Run every linter (ruff, and the Dockerfile and workflow linters)."""
     for command in lint_commands():
         c.run(command, echo=True, pty=False)
+
+
+@task(
+    help={
+        "publish": "also run `invoke comment`, as CI does (needs GITHUB_TOKEN or REPO_TOKEN, and GITHUB_REPOSITORY)",
+        "target": "with --publish: pr/NUMBER or commit/SHA (default: from the GitHub Actions event)",
+    }
+)
+def ci(c: Context, publish: bool = False, target: str = "") -> None:
+    """Run what CI runs, in order: lint, test, train, baseline, report (then comment, with --publish)."""
+    lint(c)
+    test(c)
+    train(c)
+    try:
+        baseline(c)
+    except UnexpectedExit:
+        # As in cml.yaml (continue-on-error): a base branch that cannot be trained leaves "no baseline".
+        print("invoke ci: no baseline could be made; the report will say so", flush=True)
+    try:
+        report(c)
+    finally:
+        # As in cml.yaml: a failed quality gate is still published, then fails the run.
+        if publish and os.path.exists(os.path.join(c.config.artifacts, "report.md")):
+            comment(c, target=target)
+
+
+@task
+def docker_available(c: Context) -> None:
+    """Check that a Docker engine answers (the docker tasks run this first)."""
+    result = c.run(docker_info_command(), echo=True, hide=True, warn=True, pty=False)
+    if result.failed:
+        raise Exit(engine_unreachable_message(result.stderr))
+
+
+def _image(c: Context, name: str, tag: str) -> str:
+    """`--tag` if given, else the image name from invoke.yaml tagged with the git short SHA."""
+    cfg = c.config.docker
+    return tag or image_ref(registry=cfg.registry, namespace=cfg.namespace, name=name, tag=git_short_sha())
+
+
+def _host_user() -> str:
+    """The caller's `uid:gid`, so files a container writes to a mount belong to them (POSIX only)."""
+    return f"{os.getuid()}:{os.getgid()}" if hasattr(os, "getuid") else ""
+
+
+def _build(
+    c: Context, *, dockerfile: str, name: str, tag: str, push: bool, platform: str, cache_from: str, cache_to: str
+) -> None:
+    cfg = c.config.docker
+    index_url = cfg.torch_index_url
+    command = build_command(
+        dockerfile=dockerfile,
+        image=_image(c, name, tag),
+        platform=platform or cfg.platform,
+        push=push,
+        cache_from=cache_from or cfg.cache_from,
+        cache_to=cache_to or cfg.cache_to,
+        build_args={"TORCH_INDEX_URL": index_url} if index_url else None,
+    )
+    c.run(command, echo=True, pty=False)
+
+
+BUILD_HELP = {
+    "tag": "full image reference (default: registry/namespace/name from invoke.yaml, tagged with the git short SHA)",
+    "push": "push to the registry (log in first) instead of loading the image into the local engine",
+    "platform": "target platform(s), e.g. linux/amd64,linux/arm64 (default: the engine's own)",
+    "cache_from": "buildx cache source, e.g. type=gha,scope=train (default from invoke.yaml: none)",
+    "cache_to": "buildx cache destination, e.g. type=gha,mode=max,scope=train (default from invoke.yaml: none)",
+}
+
+
+@task(pre=[docker_available], help=BUILD_HELP)
+def build_train(
+    c: Context, tag: str = "", push: bool = False, platform: str = "", cache_from: str = "", cache_to: str = ""
+) -> None:
+    """Build the training image (Dockerfile.train) with docker buildx."""
+    name = c.config.docker.train_image
+    _build(
+        c,
+        dockerfile="Dockerfile.train",
+        name=name,
+        tag=tag,
+        push=push,
+        platform=platform,
+        cache_from=cache_from,
+        cache_to=cache_to,
+    )
+
+
+@task(pre=[docker_available], help=BUILD_HELP)
+def build_infer(
+    c: Context, tag: str = "", push: bool = False, platform: str = "", cache_from: str = "", cache_to: str = ""
+) -> None:
+    """Build the inference image (Dockerfile.infer) with docker buildx."""
+    name = c.config.docker.infer_image
+    _build(
+        c,
+        dockerfile="Dockerfile.infer",
+        name=name,
+        tag=tag,
+        push=push,
+        platform=platform,
+        cache_from=cache_from,
+        cache_to=cache_to,
+    )
+
+
+@task(
+    pre=[docker_available],
+    help={
+        "tag": "image to run (default: the one `invoke build-train` builds)",
+        "epochs": "training epochs (default from invoke.yaml: a 1-epoch smoke run; 0: the dataset's default)",
+        "out": "host folder mounted at /artifacts for the artifacts (default from invoke.yaml: artifacts/docker)",
+    },
+)
+def run_train(c: Context, tag: str = "", epochs: int = -1, out: str = "") -> None:
+    """Run the training image on the bundled digits, writing the artifacts to a mounted folder."""
+    cfg = c.config.docker
+    out_dir = Path(out or cfg.artifacts).resolve()
+    if not c.config.run.dry:  # docker would create a missing mount source itself, owned by root
+        out_dir.mkdir(parents=True, exist_ok=True)
+    command = run_train_command(
+        image=_image(c, cfg.train_image, tag),
+        out_dir=str(out_dir),
+        epochs=epochs if epochs >= 0 else cfg.smoke_epochs,
+        user=_host_user(),
+    )
+    c.run(command, echo=True, pty=False)
+
+
+@task(
+    pre=[docker_available],
+    help={
+        "tag": "image to run (default: the one `invoke build-infer` builds)",
+        "model": "checkpoint to mount (default: model.pt in the folder `invoke run-train` writes)",
+        "input": "image, folder of images or .npy array to mount (default from invoke.yaml: samples/digits)",
+        "output": "also write the predictions to this .csv or .json file (its folder is mounted)",
+    },
+)
+def run_infer(c: Context, tag: str = "", model: str = "", input: str = "", output: str = "") -> None:
+    """Run the inference image: predict the mounted --input with the mounted --model."""
+    cfg = c.config.docker
+    output_path = Path(output).resolve() if output else None
+    if output_path and not c.config.run.dry:
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+    command = run_infer_command(
+        image=_image(c, cfg.infer_image, tag),
+        model=str(Path(model or Path(cfg.artifacts) / "model.pt").resolve()),
+        inputs=str(Path(input or cfg.smoke_input).resolve()),
+        output=str(output_path) if output_path else "",
+        user=_host_user(),
+    )
+    c.run(command, echo=True, pty=False)

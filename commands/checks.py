@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shlex
 
+from commands.workflows import workflow_lint_commands
+
 
 def test_command(*, quick: bool = False, pytest_args: str = "") -> str:
     """`python -m pytest`; `quick` leaves out tests marked slow."""
@@ -19,4 +21,6 @@ def lint_commands() -> list[str]:
     return [
         "ruff check .",
         "ruff format --check .",
+        "hadolint Dockerfile.train Dockerfile.infer",
+        *workflow_lint_commands(),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
-import zipfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +49,8 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> None:
         "labels": list(checkpoint.labels),
         "preprocessing": checkpoint.preprocessing.to_dict(),
         "train_config": checkpoint.train_config,
-        "versions": checkpoint.versions,
+        # str(): torch.__version__ is a TorchVersion, a global that weights_only loading refuses.
+        "versions": {str(name): str(version) for name, version in checkpoint.versions.items()},
     }
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
@@ -61,11 +62,20 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     if not source.is_file():
         raise CheckpointError(f"{source}: no such checkpoint file")
     try:
-        payload = torch.load(source, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError, TypeError) as exc:
-        raise CheckpointError(f"{source}: not a valid checkpoint (refused to load: {_first_line(exc)})") from None
+        with warnings.catch_warnings():  # e.g. "unusual pickle protocol": the error below says enough
+            warnings.simplefilter("ignore")
+            payload = torch.load(source, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        # torch's own message advises loading the file unsafely; never pass that advice on.
+        raise CheckpointError(
+            f"{source}: not a valid checkpoint (refused to load: not a file of plain tensors and data)"
+        ) from None
     except OSError as exc:
         raise CheckpointError(f"{source}: cannot read checkpoint ({exc.strerror or exc})") from None
+    except Exception as exc:  # on arbitrary bytes torch's unpickler also raises KeyError, IndexError, ...
+        reason = _first_line(exc)
+        reason = reason if reason == type(exc).__name__ else f"{type(exc).__name__}: {reason}"
+        raise CheckpointError(f"{source}: not a valid checkpoint (refused to load: {reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{source}: not a valid checkpoint (not written by this project's training)")
     missing = [k for k in REQUIRED_KEYS if k not in payload]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -13,7 +14,8 @@ class ModelConfig:
     in_channels: int = 1  # grayscale
     input_size: tuple[int, int] = (8, 8)  # (height, width) the images are resized to
     num_classes: int = 10
-    channels: tuple[int, ...] = (32, 64)  # one conv stage per entry; each halves the image
+    channels: tuple[int, ...] = (16, 32)  # one conv stage per entry; each halves the image
+    convs_per_stage: int = 2  # 3x3 conv + batch norm + ReLU layers before each stage's max-pool
     hidden: int = 128  # width of the fully connected layer before the classifier
     dropout: float = 0.25
 
@@ -31,26 +33,25 @@ class ModelConfig:
         return cls(**values)
 
 
-def _stage(in_channels: int, out_channels: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(2),
-    )
+def _stage(in_channels: int, out_channels: int, convs: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(convs):
+        layers += [
+            nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+        ]
+    return nn.Sequential(*layers, nn.MaxPool2d(2))
 
 
 class ConvNet(nn.Module):
-    """Conv stages (two 3x3 convs + max-pool each), then a small classifier head."""
+    """Conv stages (3x3 convs with batch norm, then a max-pool each), then a small classifier head."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
         widths = (config.in_channels, *config.channels)
-        self.features = nn.Sequential(*(_stage(a, b) for a, b in zip(widths, widths[1:])))
+        self.features = nn.Sequential(*(_stage(a, b, config.convs_per_stage) for a, b in pairwise(widths)))
         height, width = config.input_size
         shrink = 2 ** len(config.channels)
         if height < shrink or width < shrink:

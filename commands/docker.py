@@ -1,0 +1,151 @@
+"""Commands for the two container images: check that an engine answers, build, run.
+
+The builders are pure (strings in, a shell command out); the tasks gather the
+inputs (paths, the git commit, the user id) and run the commands.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shlex
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePath
+
+# Where the images expect their mounts (see Dockerfile.train and Dockerfile.infer).
+ARTIFACTS_IN_IMAGE = "/artifacts"
+INPUTS_IN_IMAGE = "/inputs"
+OUTPUT_IN_IMAGE = "/output"
+
+# Tag for images built outside a git checkout (e.g. from a source tarball).
+UNVERSIONED_TAG = "local"
+
+
+def docker_info_command() -> str:
+    """`docker info`: exits non-zero when the CLI cannot reach a Docker engine."""
+    return shlex.join(["docker", "info", "--format", "{{.ServerVersion}}"])
+
+
+def engine_unreachable_message(detail: str) -> str:
+    """The one-line error the docker tasks stop with when `docker info` fails."""
+    lines = [line.strip() for line in detail.splitlines() if line.strip()]
+    reason = f" ({lines[-1]})" if lines else ""
+    return f"No Docker engine answers `docker info`{reason}. Start Docker (or set DOCKER_HOST) and retry."
+
+
+def git_short_sha(cwd: str | None = None) -> str:
+    """The checkout's short commit hash, or `local` outside a git checkout (the default image tag)."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True, text=True, check=False
+        )
+    except OSError:  # no git at all
+        return UNVERSIONED_TAG
+    sha = result.stdout.strip()
+    return sha if result.returncode == 0 and sha else UNVERSIONED_TAG
+
+
+def image_ref(*, registry: str, namespace: str, name: str, tag: str) -> str:
+    """`registry/namespace/name:tag`; with no namespace the image is local only: `name:tag`.
+
+    Registries want lowercase repository names, and GitHub owners may have capitals.
+    """
+    parts = [registry, namespace, name] if namespace else [name]
+    repository = "/".join(part.strip("/") for part in parts if part).lower()
+    return f"{repository}:{tag}"
+
+
+def build_command(
+    *,
+    dockerfile: str,
+    image: str,
+    context: str = ".",
+    platform: str = "",
+    push: bool = False,
+    cache_from: str = "",
+    cache_to: str = "",
+    build_args: Mapping[str, str] | None = None,
+) -> str:
+    """`docker buildx build` of one Dockerfile.
+
+    Without `push` the image is loaded into the local engine (`--load`) so it can be
+    run next; buildx's container driver, which CI uses for the GitHub Actions cache,
+    would otherwise keep it in its build cache only.
+    """
+    args = ["docker", "buildx", "build", "--file", dockerfile, "--tag", image]
+    if platform:
+        args += ["--platform", platform]
+    for key, value in (build_args or {}).items():
+        args += ["--build-arg", f"{key}={value}"]
+    if cache_from:
+        args += ["--cache-from", cache_from]
+    if cache_to:
+        args += ["--cache-to", cache_to]
+    args.append("--push" if push else "--load")
+    args.append(context)
+    return shlex.join(args)
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A bind mount. `--mount` (unlike `-v`) fails when the host path is missing instead of creating it."""
+
+    source: str
+    target: str
+    readonly: bool = False
+
+    def option(self) -> str:
+        """The `--mount` value: CSV, as docker parses it, so a comma in a path stays in the path."""
+        fields = ["type=bind", f"source={self.source}", f"target={self.target}"]
+        if self.readonly:
+            fields.append("readonly")
+        line = io.StringIO()
+        csv.writer(line, lineterminator="").writerow(fields)
+        return line.getvalue()
+
+
+def run_command(*, image: str, args: Iterable[str] = (), mounts: Iterable[Mount] = (), user: str = "") -> str:
+    """`docker run --rm` without network: the smoke runs prove the images need no downloads.
+
+    `user` ("uid:gid") makes files written to the mounts belong to the caller, not the image's user.
+    """
+    command = ["docker", "run", "--rm", "--network", "none"]
+    if user:
+        command += ["--user", user]
+    for mount in mounts:
+        command += ["--mount", mount.option()]
+    command += [image, *args]
+    return shlex.join(command)
+
+
+def run_train_command(*, image: str, out_dir: str, epochs: int = 0, user: str = "") -> str:
+    """Train in the container, writing the artifacts to `out_dir` (an absolute host path).
+
+    `epochs=0` leaves the dataset's default to the training code.
+    """
+    args = ["--out", ARTIFACTS_IN_IMAGE]
+    if epochs:
+        args += ["--epochs", str(epochs)]
+    mounts = [Mount(out_dir, ARTIFACTS_IN_IMAGE)]
+    return run_command(image=image, args=args, mounts=mounts, user=user)
+
+
+def run_infer_command(*, image: str, model: str, inputs: str, output: str = "", user: str = "") -> str:
+    """Predict in the container: `model` and `inputs` (absolute host paths) mounted read-only.
+
+    With `output` (an absolute host file) its folder is mounted writable and the
+    predictions are written there; otherwise they are only printed.
+    """
+    model_path = PurePath(model)
+    inputs_path = PurePath(inputs)
+    model_in_image = f"{ARTIFACTS_IN_IMAGE}/{model_path.name}"
+    inputs_in_image = f"{INPUTS_IN_IMAGE}/{inputs_path.name}"
+    mounts = [Mount(model, model_in_image, readonly=True), Mount(inputs, inputs_in_image, readonly=True)]
+    args = ["--model", model_in_image, "--input", inputs_in_image]
+    if output:
+        output_path = PurePath(output)
+        mounts.append(Mount(str(output_path.parent), OUTPUT_IN_IMAGE))
+        args += ["--output", f"{OUTPUT_IN_IMAGE}/{output_path.name}"]
+    return run_command(image=image, args=args, mounts=mounts, user=user)

@@ -1,0 +1,37 @@
+"""Commands for the report (with its quality gate) and for the baseline it compares with."""
+
+from __future__ import annotations
+
+import shlex
+
+
+def report_command(
+    *,
+    artifacts: str,
+    title: str,
+    baseline: str = "",
+    baseline_if_exists: str = "",
+    min_accuracy: float | None = None,
+    max_drop: float | None = None,
+    python: str = "python",
+) -> str:
+    """`python -m reporting render ...`; a gate rule left at None is not applied."""
+    args = [python, "-m", "reporting", "render", "--artifacts", artifacts, "--title", title]
+    if baseline:
+        args += ["--baseline", baseline]
+    elif baseline_if_exists:
+        args += ["--baseline-if-exists", baseline_if_exists]
+    if min_accuracy is not None:
+        args += ["--min-accuracy", f"{min_accuracy:g}"]
+    if max_drop is not None:
+        args += ["--max-drop", f"{max_drop:g}"]
+    return shlex.join(args)
+
+
+def baseline_command(*, ref: str, out: str, dataset: str, seed: int, epochs: int = 0, python: str = "python") -> str:
+    """`python -m reporting baseline ...`: train REF in a temporary worktree with the same flags as `invoke train`."""
+    args = [python, "-m", "reporting", "baseline", "--ref", ref, "--out", out]
+    args += ["--dataset", dataset, "--seed", str(seed)]
+    if epochs:
+        args += ["--epochs", str(epochs)]
+    return shlex.join(args)

@@ -1,0 +1,17 @@
+"""Commands that validate the GitHub Actions workflows (run by `invoke lint`)."""
+
+from __future__ import annotations
+
+WORKFLOW_DIR = ".github/workflows"
+
+
+def workflow_lint_commands(workflow_dir: str = WORKFLOW_DIR) -> list[str]:
+    """Schema check of every workflow, then zizmor's offline security audits.
+
+    The `*.yaml` glob is left to the shell; `tests/test_workflows.py` holds every workflow
+    to that extension so none escapes it.
+    """
+    return [
+        f"check-jsonschema --builtin-schema vendor.github-workflows {workflow_dir}/*.yaml",
+        f"zizmor --offline --no-progress {workflow_dir}",
+    ]

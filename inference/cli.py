@@ -1,0 +1,144 @@
+"""`python -m inference`: predict labels for images with a trained checkpoint.
+
+Torch is imported only once the arguments and the input have been checked, so
+`--help` and bad input answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from inference.inputs import IMAGE_SUFFIXES, InputError, resolve_input
+from inference.output import OUTPUT_SUFFIXES, format_table, prediction_rows, write_predictions
+
+EXIT_OK = 0
+EXIT_SKIPPED = 1  # some images could not be read; the rest were predicted
+EXIT_USAGE = 2  # bad flags or bad input: nothing predicted
+
+DESCRIPTION = """\
+Predict labels for images with a model trained by `python -m training`.
+
+--input is one image, a folder of images (sorted; sub-folders only with --recursive)
+or a .npy array of shape (N, H, W) or (N, 1, H, W) holding uint8 0..255 or floats 0..1.
+Images are read as grayscale and resized to the model's input size exactly as training
+prepared its data. Expected polarity: bright ink on a dark background, like MNIST and
+scikit-learn's digits; invert dark-on-light scans first.
+"""
+
+EPILOG = f"""\
+image types: {" ".join(IMAGE_SUFFIXES)}
+output: a table on stdout; --output FILE.csv (columns input,prediction,confidence,
+  then top2,top2_confidence,... with --top-k) or FILE.json (a list of objects with the same keys).
+exit status: 0 all predicted; 1 some images were unreadable (each named in a warning,
+  the rest predicted and written); 2 bad flags or input (one-line error, nothing predicted).
+"""
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+class _OneLineErrorParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would print the whole usage block
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineErrorParser(
+        prog="python -m inference",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--input", required=True, metavar="PATH", help="an image, a folder of images, or a .npy array")
+    parser.add_argument(
+        "--model", default="artifacts/model.pt", metavar="PATH", help="checkpoint (default: artifacts/model.pt)"
+    )
+    parser.add_argument("--output", metavar="FILE", help="also write the predictions to FILE (.csv or .json)")
+    parser.add_argument("--batch-size", type=_positive_int, default=256, metavar="N", help="images per forward pass")
+    parser.add_argument("--top-k", type=_positive_int, default=1, metavar="K", help="also list the K-1 runners-up")
+    parser.add_argument("--recursive", action="store_true", help="include images in sub-folders of --input")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except (UsageError, InputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: nothing written", file=sys.stderr)
+        return 130
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.output and Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
+        raise UsageError(f"--output {args.output}: must end in {' or '.join(OUTPUT_SUFFIXES)}")
+    source = resolve_input(args.input, recursive=args.recursive)
+    if not Path(args.model).is_file():
+        raise UsageError(f"{args.model}: no such checkpoint file (train one with `invoke train`, or pass --model)")
+
+    predictor = _load_predictor(args.model)
+    if args.top_k > len(predictor.labels):
+        raise UsageError(f"--top-k {args.top_k}: the model knows only {len(predictor.labels)} labels")
+    samples = _with_progress(source.samples(predictor.input_size), total=len(source), batch_size=args.batch_size)
+
+    from inference.predict import predict_samples
+
+    outcome = predict_samples(predictor, samples, batch_size=args.batch_size, top_k=args.top_k)
+    for sample in outcome.skipped:
+        print(f"warning: {sample.name}: {sample.problem}; skipped", file=sys.stderr)
+    if not outcome.predictions:
+        raise UsageError(f"{args.input}: none of the {len(source)} images could be read")
+
+    rows = prediction_rows(outcome.predictions, args.top_k)
+    sys.stdout.write(format_table(rows, args.top_k))
+    if args.output:
+        try:
+            write_predictions(args.output, rows, args.top_k)
+        except OSError as exc:
+            raise UsageError(f"--output {args.output}: cannot write ({exc.strerror or exc})") from None
+    print(_summary(len(outcome.predictions), len(outcome.skipped), args.output), file=sys.stderr)
+    return EXIT_SKIPPED if outcome.skipped else EXIT_OK
+
+
+def _load_predictor(model: str):
+    from core.checkpoint import CheckpointError  # imports torch
+    from inference.predict import load_predictor
+
+    try:
+        return load_predictor(model)
+    except CheckpointError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _with_progress(samples, *, total: int, batch_size: int):
+    """A progress bar on stderr for inputs larger than one batch, only when someone watches the terminal."""
+    if total <= batch_size or not sys.stderr.isatty():
+        return samples
+    from tqdm import tqdm
+
+    return tqdm(samples, total=total, unit="img", desc="predicting", file=sys.stderr)
+
+
+def _summary(predicted: int, skipped: int, output: str | None) -> str:
+    text = f"predicted {predicted} image{'s' if predicted != 1 else ''}"
+    if skipped:
+        text += f", skipped {skipped} unreadable"
+    if output:
+        text += f"; wrote {output}"
+    return text

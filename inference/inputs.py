@@ -1,0 +1,141 @@
+"""What `--input` names, turned into pixels the way training prepared its images.
+
+An input is one image file, a folder of images, or a `.npy` array. Every image is
+read as grayscale and resized to the model's input size by `core.preprocess`, so
+inference sees exactly what training saw. Expected polarity: bright ink on a dark
+background (like MNIST and the digits data). No torch here: bad input fails fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.preprocess import image_to_unit_array
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+ARRAY_SUFFIX = ".npy"
+
+
+class InputError(Exception):
+    """Input that cannot be predicted at all; the one-line message names the path."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str | int  # the file path, or the array index for a .npy input
+    pixels: np.ndarray | None  # float32 (H, W) in [0, 1]; None when it could not be read
+    problem: str = ""  # why it could not be read
+
+
+@dataclass(frozen=True)
+class ImageFiles:
+    paths: list[Path]
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def samples(self, input_size: tuple[int, int]) -> Iterator[Sample]:
+        for path in self.paths:
+            yield read_image(path, input_size)
+
+
+@dataclass(frozen=True)
+class ImageArray:
+    path: Path
+    images: np.ndarray  # (N, H, W) numeric, validated by `load_array`
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def samples(self, input_size: tuple[int, int]) -> Iterator[Sample]:
+        for index, image in enumerate(self.images):
+            yield Sample(name=index, pixels=array_to_unit_array(image, input_size))
+
+
+def resolve_input(path: str | Path, *, recursive: bool = False) -> ImageFiles | ImageArray:
+    """The images `path` names; raises InputError for a missing path, empty folder or wrong file type."""
+    source = Path(path)
+    if source.is_dir():
+        return ImageFiles(find_images(source, recursive=recursive))
+    if not source.exists():
+        raise InputError(f"{source}: no such file or folder")
+    suffix = source.suffix.lower()
+    if suffix == ARRAY_SUFFIX:
+        return ImageArray(source, load_array(source))
+    if suffix in IMAGE_SUFFIXES:
+        sample = read_image(source, (1, 1))  # read it once now so a bad single file fails before torch loads
+        if sample.problem:
+            raise InputError(f"{source}: {sample.problem}")
+        return ImageFiles([source])
+    raise InputError(
+        f"{source}: unsupported file type {suffix or '(no suffix)'!r} "
+        f"(expected an image: {', '.join(IMAGE_SUFFIXES)}, or a {ARRAY_SUFFIX} array)"
+    )
+
+
+def find_images(folder: Path, *, recursive: bool = False) -> list[Path]:
+    """Image files in `folder` (and its sub-folders if `recursive`), sorted; other files are ignored."""
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    try:
+        paths = sorted(p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot list folder ({exc.strerror or exc})") from None
+    if not paths:
+        where = "or its sub-folders " if recursive else ""
+        raise InputError(f"{folder}: no images in this folder {where}(looked for {', '.join(IMAGE_SUFFIXES)})")
+    return paths
+
+
+def read_image(path: Path, input_size: tuple[int, int]) -> Sample:
+    """One image file as a Sample; an unreadable or corrupt file gives a Sample with `problem` set."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            pixels = image_to_unit_array(image, input_size)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        # PIL raises SyntaxError for some malformed headers; all of these mean "not a readable image".
+        return Sample(name=str(path), pixels=None, problem=f"cannot read image ({_first_line(exc)})")
+    return Sample(name=str(path), pixels=pixels)
+
+
+def load_array(path: Path) -> np.ndarray:
+    """A .npy file of images as (N, H, W): uint8 0..255, or floats in [0, 1]; anything else is an InputError."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise InputError(f"{path}: not a readable .npy array ({_first_line(exc)})") from None
+    if array.ndim == 4 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 3:
+        raise InputError(f"{path}: array of shape {array.shape}; expected (N, H, W) or (N, 1, H, W)")
+    if 0 in array.shape:
+        raise InputError(f"{path}: array of shape {array.shape} holds no images")
+    if array.dtype.kind not in "uif":
+        raise InputError(f"{path}: array of {array.dtype} values; expected uint8 (0..255) or floats (0..1)")
+    if array.dtype.kind == "f":
+        if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
+            raise InputError(f"{path}: float pixel values must lie in [0, 1] (or store uint8 0..255)")
+    elif array.min() < 0 or array.max() > 255:
+        raise InputError(f"{path}: integer pixel values must lie in 0..255")
+    return array
+
+
+def array_to_unit_array(image: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
+    """One (H, W) array image -> float32 in [0, 1] at `input_size`, resized like an image file would be."""
+    unit = image.astype(np.float32) / (255.0 if image.dtype.kind in "ui" else 1.0)
+    if unit.shape == tuple(input_size):
+        return unit
+    from PIL import Image
+
+    as_bytes = Image.fromarray(np.rint(unit * 255.0).astype(np.uint8))  # 2-D uint8: mode "L"
+    return image_to_unit_array(as_bytes, input_size)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

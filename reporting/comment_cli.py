@@ -1,0 +1,185 @@
+"""`python -m reporting.comment_cli`: publish a report as one sticky comment and in the job summary.
+
+Edge of the comment feature: reads the report and the environment, prints one line per
+outcome, and turns every failure into a one-line message (no traceback, never the token).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from reporting.github_comment import (
+    CommentError,
+    MissingPermission,
+    RetryPolicy,
+    append_summary,
+    comment_body,
+    connection_from_env,
+    github_client,
+    link_local_images,
+    marker,
+    publish,
+    resolve_target,
+    run_url,
+    summary_text,
+)
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # GitHub refused or failed; or no write permission under --strict
+EXIT_USAGE = 2  # bad flags, missing report, token, repository or target
+
+_EPILOG = """\
+target: with --target pr/N or commit/SHA; otherwise the pull request of a pull_request or
+pull_request_target event (from GITHUB_EVENT_PATH), else a commit comment on GITHUB_SHA.
+
+environment: GITHUB_TOKEN or REPO_TOKEN (REPO_TOKEN wins when both are set), GITHUB_REPOSITORY,
+GITHUB_API_URL (default https://api.github.com; GitHub Enterprise works), GITHUB_EVENT_NAME,
+GITHUB_EVENT_PATH, GITHUB_SHA, GITHUB_STEP_SUMMARY (the report is appended there when set),
+GITHUB_SERVER_URL and GITHUB_RUN_ID (for the link to the run).
+
+exit status: 0 published, or the token may not write (a warning naming the permission; the job
+summary is still written); 1 GitHub failed or refused (or no permission with --strict);
+2 bad flags or a missing report, token, repository or target."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m reporting.comment_cli",
+        description="Publish a markdown report as one sticky comment on the pull request (or a commit "
+        "comment on push), updated in place on every run, and append it to the job summary.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--report", type=Path, required=True, help="markdown report to publish")
+    parser.add_argument(
+        "--title", type=_title, required=True, help="report title; one comment per title and target is kept and updated"
+    )
+    parser.add_argument("--target", default="", help="pr/NUMBER or commit/SHA (default: from the Actions event)")
+    parser.add_argument("--strict", action="store_true", help="fail (exit 1) when the token may not write comments")
+    parser.add_argument(
+        "--retries", type=_non_negative_int, default=RetryPolicy.retries, help="retries on 5xx and rate limits"
+    )
+    parser.add_argument(
+        "--backoff",
+        type=_non_negative_float,
+        default=RetryPolicy.backoff,
+        help="seconds before a retry, doubled each time (default: %(default)s)",
+    )
+    return parser
+
+
+def _title(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty: it names the one comment to keep updated")
+    return text
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+class _Console:
+    """One-line messages; as workflow commands inside Actions, so they show as annotations."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._in_actions = env.get("GITHUB_ACTIONS") == "true"
+        self._secrets = [env[name] for name in ("GITHUB_TOKEN", "REPO_TOKEN") if env.get(name)]
+
+    def _clean(self, message: str) -> str:
+        for secret in self._secrets:
+            message = message.replace(secret, "***")
+        return " ".join(message.split())
+
+    def info(self, message: str) -> None:
+        print(self._clean(message), flush=True)
+
+    def warning(self, message: str) -> None:
+        self._annotate("warning", self._clean(message))
+
+    def error(self, message: str) -> None:
+        self._annotate("error", self._clean(message))
+
+    def _annotate(self, level: str, message: str) -> None:
+        if self._in_actions:
+            escaped = message.replace("%", "%25")
+            print(f"::{level} title=invoke comment::{escaped}", flush=True)
+        else:
+            print(f"{level}: {message}", file=sys.stderr, flush=True)
+
+
+def _read_report(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommentError(f"report {path} not found: run `invoke report` first") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommentError(f"cannot read report {path}: {getattr(error, 'strerror', None) or error}") from None
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str], console: _Console, policy: RetryPolicy) -> int:
+    """Summary first (it needs no permission), then the comment."""
+    artifacts_url = run_url(env)
+    where_else = ""
+    try:
+        report = link_local_images(_read_report(args.report), artifacts_url)
+        if env.get("GITHUB_STEP_SUMMARY"):
+            summary_path = Path(env["GITHUB_STEP_SUMMARY"])
+            append_summary(
+                summary_path, summary_text(report, artifacts_url=artifacts_url, report_path=str(args.report))
+            )
+            console.info(f"appended {args.report} to the job summary")
+            where_else = "; the report is in the job summary"
+        connection = connection_from_env(env)
+        target = resolve_target(env, args.target)
+    except CommentError as error:
+        console.error(str(error))
+        return EXIT_USAGE
+    body = comment_body(report, title=args.title, artifacts_url=artifacts_url, report_path=str(args.report))
+    try:
+        result = publish(
+            github_client(connection, policy), connection.repository, target, body, marker(args.title), policy
+        )
+    except MissingPermission as error:
+        if args.strict:
+            console.error(f"{error}{where_else}")
+            return EXIT_FAILED
+        console.warning(f"{error}{where_else}")
+        return EXIT_OK
+    except CommentError as error:
+        console.error(str(error))
+        return EXIT_FAILED
+    if result.action == "unchanged":
+        console.info(f"the report comment on {target.describe()} is already up to date: {result.url}")
+    else:
+        console.info(f"{result.action} the report comment on {target.describe()}: {result.url}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    env = os.environ if env is None else env
+    policy = RetryPolicy(retries=args.retries, backoff=args.backoff)
+    console = _Console(env)
+    try:
+        return run(args, env, console, policy)
+    except Exception as error:  # the edge: a one-line message, never a traceback that could echo state
+        console.error(f"unexpected {type(error).__name__}: {error}")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,341 @@
+"""commands.docker and the docker tasks: the exact docker commands they run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from invoke import Config, Exit, MockContext, Result
+
+import tasks
+from commands.docker import (
+    Mount,
+    build_command,
+    docker_info_command,
+    engine_unreachable_message,
+    git_short_sha,
+    image_ref,
+    run_infer_command,
+    run_train_command,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+NO_ENGINE = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+USER = f"{os.getuid()}:{os.getgid()}"
+
+
+def project_context(run: Result | None = None) -> MockContext:
+    """A MockContext with the defaults from the project's invoke.yaml."""
+    config = Config(project_location=str(ROOT))
+    config.load_project()
+    return MockContext(config=config, run=Result() if run is None else run)  # a failed Result is falsy
+
+
+@pytest.fixture
+def fixed_sha(monkeypatch):
+    """The tasks tag images with this commit instead of the checkout's."""
+    monkeypatch.setattr(tasks, "git_short_sha", lambda: "abc1234")
+
+
+def test_docker_info_command():
+    """The engine check asks the engine for its version: it fails fast when none answers."""
+    assert docker_info_command() == "docker info --format '{{.ServerVersion}}'"
+
+
+@pytest.mark.parametrize(
+    ("stderr", "expected"),
+    [
+        (
+            f"Client:\n Version: 28.2.2\n\n{NO_ENGINE}\n",
+            f"No Docker engine answers `docker info` ({NO_ENGINE}). Start Docker (or set DOCKER_HOST) and retry.",
+        ),
+        ("", "No Docker engine answers `docker info`. Start Docker (or set DOCKER_HOST) and retry."),
+    ],
+    ids=["daemon-down", "no-detail"],
+)
+def test_engine_unreachable_message_is_one_line_with_dockers_reason(stderr, expected):
+    """The error names the failed check, docker's own last line of complaint, and what to do."""
+    assert engine_unreachable_message(stderr) == expected
+
+
+def test_git_short_sha_is_the_checkouts_commit():
+    """In a git checkout the default tag is `git rev-parse --short HEAD`."""
+    expected = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+
+    sha = git_short_sha(cwd=str(ROOT))
+
+    assert sha == (expected.stdout.strip() or "local")
+
+
+def test_git_short_sha_outside_a_checkout_is_local(tmp_path):
+    """Outside a git checkout (a source tarball) images are tagged `local`."""
+    assert git_short_sha(cwd=str(tmp_path)) == "local"
+
+
+@pytest.mark.parametrize(
+    ("registry", "namespace", "expected"),
+    [
+        ("ghcr.io", "", "cml-train:abc1234"),
+        ("ghcr.io", "Octo-Org/CML-Template", "ghcr.io/octo-org/cml-template/cml-train:abc1234"),
+        ("", "me", "me/cml-train:abc1234"),
+    ],
+    ids=["local", "ghcr-lowercased", "docker-hub"],
+)
+def test_image_ref(registry, namespace, expected):
+    """registry/namespace/name:tag, lowercased for the registry; no namespace means a local name."""
+    assert image_ref(registry=registry, namespace=namespace, name="cml-train", tag="abc1234") == expected
+
+
+def test_build_command_loads_the_image_by_default():
+    """A plain build loads the image into the local engine so `invoke run-*` can run it."""
+    command = build_command(dockerfile="Dockerfile.train", image="cml-train:abc1234")
+
+    assert command == "docker buildx build --file Dockerfile.train --tag cml-train:abc1234 --load ."
+
+
+def test_build_command_with_every_option():
+    """Platform, build args and cache flags are passed through; --push replaces --load."""
+    command = build_command(
+        dockerfile="Dockerfile.infer",
+        image="ghcr.io/o/r/cml-infer:abc1234",
+        context="ctx",
+        platform="linux/amd64,linux/arm64",
+        push=True,
+        cache_from="type=gha,scope=infer",
+        cache_to="type=gha,mode=max,scope=infer",
+        build_args={"TORCH_INDEX_URL": "https://download.pytorch.org/whl/cu128"},
+    )
+
+    assert command == (
+        "docker buildx build --file Dockerfile.infer --tag ghcr.io/o/r/cml-infer:abc1234"
+        " --platform linux/amd64,linux/arm64"
+        " --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128"
+        " --cache-from type=gha,scope=infer --cache-to type=gha,mode=max,scope=infer --push ctx"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mount", "expected"),
+    [
+        (Mount("/home/me/art", "/artifacts"), "type=bind,source=/home/me/art,target=/artifacts"),
+        (
+            Mount("/m/model.pt", "/artifacts/model.pt", readonly=True),
+            "type=bind,source=/m/model.pt,target=/artifacts/model.pt,readonly",
+        ),
+        (Mount("/a,b", "/inputs/a,b"), 'type=bind,"source=/a,b","target=/inputs/a,b"'),
+    ],
+    ids=["writable", "readonly", "comma-in-path"],
+)
+def test_mount_option(mount, expected):
+    """--mount values are CSV as docker parses them, so a comma in a path stays in the path."""
+    assert mount.option() == expected
+
+
+@pytest.mark.parametrize(
+    ("epochs", "expected_args"),
+    [(1, "--out /artifacts --epochs 1"), (0, "--out /artifacts")],
+    ids=["smoke", "dataset-default"],
+)
+def test_run_train_command(epochs, expected_args):
+    """The host folder is mounted at /artifacts, where the training writes; no network, the caller's uid."""
+    command = run_train_command(
+        image="cml-train:abc1234", out_dir="/w/artifacts/docker", epochs=epochs, user="1001:121"
+    )
+
+    assert command == (
+        "docker run --rm --network none --user 1001:121"
+        " --mount type=bind,source=/w/artifacts/docker,target=/artifacts"
+        f" cml-train:abc1234 {expected_args}"
+    )
+
+
+def test_run_infer_command_mounts_model_and_inputs_read_only():
+    """Model and inputs are mounted read-only under /artifacts and /inputs and passed by those paths."""
+    command = run_infer_command(image="cml-infer:abc1234", model="/w/run/model.pt", inputs="/w/samples/digits")
+
+    assert command == (
+        "docker run --rm --network none"
+        " --mount type=bind,source=/w/run/model.pt,target=/artifacts/model.pt,readonly"
+        " --mount type=bind,source=/w/samples/digits,target=/inputs/digits,readonly"
+        " cml-infer:abc1234 --model /artifacts/model.pt --input /inputs/digits"
+    )
+
+
+def test_run_infer_command_mounts_the_output_folder_writable():
+    """With an output file its folder is mounted at /output and the predictions written there."""
+    command = run_infer_command(
+        image="cml-infer:abc1234", model="/w/model.pt", inputs="/w/x.npy", output="/w/out/preds.csv", user="1:2"
+    )
+
+    assert command == (
+        "docker run --rm --network none --user 1:2"
+        " --mount type=bind,source=/w/model.pt,target=/artifacts/model.pt,readonly"
+        " --mount type=bind,source=/w/x.npy,target=/inputs/x.npy,readonly"
+        " --mount type=bind,source=/w/out,target=/output"
+        " cml-infer:abc1234 --model /artifacts/model.pt --input /inputs/x.npy --output /output/preds.csv"
+    )
+
+
+def test_docker_available_passes_when_the_engine_answers():
+    """The check runs `docker info` quietly through c.run (so --dry prints it) and returns."""
+    c = project_context(Result(stdout="28.2.2\n"))
+
+    tasks.docker_available(c)
+
+    c.run.assert_called_once_with(docker_info_command(), echo=True, hide=True, warn=True, pty=False)
+
+
+def test_docker_available_stops_with_a_clear_message_without_an_engine():
+    """No engine: the task stops with docker's reason and what to do, not a traceback."""
+    c = project_context(Result(exited=1, stderr=NO_ENGINE))
+
+    with pytest.raises(Exit) as stopped:
+        tasks.docker_available(c)
+
+    assert stopped.value.message == engine_unreachable_message(NO_ENGINE)
+    assert stopped.value.code == 1
+
+
+@pytest.mark.parametrize(
+    "task", [tasks.build_train, tasks.build_infer, tasks.run_train, tasks.run_infer], ids=lambda t: t.name
+)
+def test_docker_tasks_check_the_engine_first(task):
+    """Every docker task runs `docker-available` before its own command."""
+    assert task.pre == [tasks.docker_available]
+
+
+@pytest.mark.parametrize(
+    ("task", "expected"),
+    [
+        (tasks.build_train, "docker buildx build --file Dockerfile.train --tag cml-train:abc1234 --load ."),
+        (tasks.build_infer, "docker buildx build --file Dockerfile.infer --tag cml-infer:abc1234 --load ."),
+    ],
+    ids=["train", "infer"],
+)
+def test_build_tasks_default_to_the_local_image_tagged_with_the_commit(fixed_sha, task, expected):
+    """With invoke.yaml's defaults an image is built as <name>:<git short sha> and loaded locally."""
+    c = project_context()
+
+    task(c)
+
+    c.run.assert_called_once_with(expected, echo=True, pty=False)
+
+
+def test_build_task_flags_and_ci_settings(fixed_sha):
+    """CI's namespace and torch index come from invoke.yaml keys; cache, platform and push from flags."""
+    c = project_context()
+    c.config.docker.namespace = "Octo/Repo"
+    c.config.docker.torch_index_url = "https://download.pytorch.org/whl/cu128"
+
+    tasks.build_infer(
+        c, push=True, platform="linux/arm64", cache_from="type=gha,scope=infer", cache_to="type=gha,scope=infer"
+    )
+
+    c.run.assert_called_once_with(
+        "docker buildx build --file Dockerfile.infer --tag ghcr.io/octo/repo/cml-infer:abc1234 --platform linux/arm64"
+        " --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128"
+        " --cache-from type=gha,scope=infer --cache-to type=gha,scope=infer --push .",
+        echo=True,
+        pty=False,
+    )
+
+
+def test_run_train_task_smoke_runs_into_the_docker_artifact_dir(fixed_sha, tmp_path, monkeypatch):
+    """By default a 1-epoch run writes to artifacts/docker, created first so that it belongs to the caller."""
+    monkeypatch.chdir(tmp_path)
+    c = project_context()
+
+    tasks.run_train(c)
+
+    c.run.assert_called_once_with(
+        f"docker run --rm --network none --user {USER}"
+        f" --mount type=bind,source={tmp_path}/artifacts/docker,target=/artifacts"
+        " cml-train:abc1234 --out /artifacts --epochs 1",
+        echo=True,
+        pty=False,
+    )
+    assert (tmp_path / "artifacts" / "docker").is_dir()
+
+
+def test_run_infer_task_predicts_the_samples_with_the_run_train_model(fixed_sha, tmp_path, monkeypatch):
+    """By default the model run-train wrote predicts samples/digits; --output's folder is created and mounted."""
+    monkeypatch.chdir(tmp_path)
+    c = project_context()
+
+    tasks.run_infer(c, output="out/preds.csv")
+
+    c.run.assert_called_once_with(
+        f"docker run --rm --network none --user {USER}"
+        f" --mount type=bind,source={tmp_path}/artifacts/docker/model.pt,target=/artifacts/model.pt,readonly"
+        f" --mount type=bind,source={tmp_path}/samples/digits,target=/inputs/digits,readonly"
+        f" --mount type=bind,source={tmp_path}/out,target=/output"
+        " cml-infer:abc1234 --model /artifacts/model.pt --input /inputs/digits --output /output/preds.csv",
+        echo=True,
+        pty=False,
+    )
+    assert (tmp_path / "out").is_dir()
+
+
+def run_invoke(*args: str) -> subprocess.CompletedProcess[str]:
+    """`invoke ARGS` in the repository, with docker pointed at an engine that cannot exist."""
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_dry_build_prints_the_check_and_the_build_without_an_engine():
+    """`invoke --dry build-train` prints both commands and succeeds with no engine to answer."""
+    tag = f"cml-train:{git_short_sha(cwd=str(ROOT))}"
+
+    done = run_invoke("--dry", "build-train")
+
+    assert done.returncode == 0, done.stderr
+    assert ANSI_COLOUR.sub("", done.stdout).splitlines() == [
+        docker_info_command(),
+        f"docker buildx build --file Dockerfile.train --tag {tag} --load .",
+    ]
+
+
+def test_build_without_an_engine_stops_before_building():
+    """`invoke build-infer` with no engine exits 1 with the one-line message and never starts a build."""
+    done = run_invoke("build-infer")
+
+    assert done.returncode == 1
+    assert "No Docker engine answers `docker info`" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "buildx" not in done.stdout
+
+
+def test_default_smoke_inputs_are_the_digits_their_names_say(trained_checkpoint, tmp_path):
+    """samples/digits (run-infer's default input) are read as the digits in their file names by a trained model."""
+    output = tmp_path / "preds.json"
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inference",
+            "--model",
+            str(trained_checkpoint / "model.pt"),
+            "--input",
+            str(ROOT / "samples" / "digits"),
+            "--output",
+            str(output),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(output.read_text())
+    assert len(rows) == 10
+    for row in rows:
+        assert row["prediction"] == Path(row["input"]).stem.removeprefix("digit-"), row

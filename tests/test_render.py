@@ -1,0 +1,189 @@
+"""Tests for reporting/render.py: the report's content, its size limit, and golden files a reviewer can read.
+
+Regenerate the golden files after an intended change with `UPDATE_GOLDEN=1 python -m pytest tests/test_render.py`
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+import pytest
+from fake_metrics import diagonal_matrix, make_metrics
+
+from reporting.compare import compare
+from reporting.gate import check_gate
+from reporting.render import MAX_REPORT_CHARS, render_report
+
+GOLDEN = Path(__file__).parent / "golden"
+GITHUB_COMMENT_LIMIT = 65_536
+IMAGES = ("confusion_matrix.png", "training_curves.png")
+TEXT_REPORT = "    precision    recall  f1-score   support\n\n0      0.9500    0.9500    0.9500        20\n"
+
+
+def digits_run(mistakes: dict[tuple[int, int], int], **kwargs) -> dict:
+    return make_metrics(diagonal_matrix(10, 36, mistakes), **kwargs)
+
+
+def main_baseline() -> dict:
+    baseline = digits_run({(8, 1): 1, (9, 3): 1}, commit="fedcba9876543210fedcba9876543210fedcba98")
+    return {**baseline, "baseline_source": {"ref": "origin/main", "commit": baseline["run"]["commit"]}}
+
+
+def assert_matches_golden(text: str, name: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed; UPDATE_GOLDEN=1 rewrites it for review"
+
+
+def hundred_class_run() -> tuple[dict, str]:
+    """100 classes with scattered confusions over 200 epochs, and a classification report of matching length."""
+    rng = random.Random(0)
+    labels = [f"species_{i:03d}" for i in range(100)]
+    matrix = diagonal_matrix(100, 40, {(rng.randrange(100), rng.randrange(100)): rng.randint(1, 6) for _ in range(400)})
+    metrics = make_metrics(matrix, labels, epochs=200)
+    lines = [f"{label:>24}     0.9000    0.9000    0.9000        40" for label in labels]
+    return metrics, "precision    recall  f1-score   support\n\n" + "\n".join(lines) + "\n"
+
+
+def test_report_without_baseline_matches_golden() -> None:
+    """A passing run with no baseline: headline, run facts, tables, curves, plots, text report (see the golden file)."""
+    metrics = digits_run({(8, 1): 2, (9, 3): 1, (2, 8): 1})
+    gate = check_gate(metrics, None, min_accuracy=0.9, max_drop=0.01)
+
+    report = render_report(metrics, title="CML report", gate=gate, classification_report=TEXT_REPORT, images=IMAGES)
+
+    assert_matches_golden(report, "report_without_baseline.md")
+
+
+def test_report_against_main_with_failed_gate_matches_golden() -> None:
+    """A run worse than main: deltas, worse classes called out, the failed gate marked at the top (golden file)."""
+    baseline = main_baseline()
+    metrics = digits_run({(8, 1): 4, (9, 3): 3, (2, 8): 2, (5, 6): 1})
+    comparison = compare(metrics, baseline)
+    gate = check_gate(metrics, comparison, min_accuracy=0.9, max_drop=0.01)
+
+    report = render_report(metrics, title="CML report", comparison=comparison, gate=gate, images=IMAGES)
+
+    assert_matches_golden(report, "report_vs_main_gate_failed.md")
+
+
+def test_failed_gate_is_the_first_thing_after_the_title() -> None:
+    """Whoever opens the report sees the failed rule and its numbers before anything else."""
+    baseline = main_baseline()
+    metrics = digits_run({(8, 1): 9})
+    comparison = compare(metrics, baseline)
+    gate = check_gate(metrics, comparison, max_drop=0.01)
+
+    lines = render_report(metrics, title="CML report", comparison=comparison, gate=gate).splitlines()
+
+    assert lines[:4] == [
+        "## CML report",
+        "",
+        "> [!CAUTION]",
+        "> **Quality gate failed**: 1 of 1 rule broken.",
+    ]
+    assert "accuracy fell 1.89 pp vs main (99.45% → 97.56%)" in lines[4]
+
+
+def test_better_run_shows_positive_delta() -> None:
+    """A run better than main says so in the headline, with the delta in percentage points."""
+    baseline = main_baseline()
+    metrics = digits_run({})
+    comparison = compare(metrics, baseline)
+
+    report = render_report(metrics, title="CML report", comparison=comparison)
+
+    assert "**Accuracy 100.00%** (+0.55 pp vs main)" in report
+    assert "No class got worse than main." in report
+
+
+def test_hundred_classes_fit_a_github_comment_and_say_what_was_cut() -> None:
+    """100 classes stay under GitHub's comment limit; the trimmed tables say what they leave out."""
+    metrics, text_report = hundred_class_run()
+    baseline = {**metrics, "accuracy": metrics["accuracy"] + 0.001}
+
+    report = render_report(
+        metrics,
+        title="CML report",
+        comparison=compare(metrics, baseline),
+        gate=check_gate(metrics, None, min_accuracy=0.5),
+        classification_report=text_report,
+        images=IMAGES,
+    )
+
+    assert len(report) <= MAX_REPORT_CHARS < GITHUB_COMMENT_LIMIT
+    assert "Showing 40 of 100 classes: the ones that got worse, then the lowest F1." in report
+    assert "Showing 20 of 100 classes: those in the most confusions." in report
+    assert "60 of 200 epochs drawn" in report
+    assert "species_099" in report  # the full classification report is kept: it fits
+
+
+def test_report_has_no_external_image() -> None:
+    """Images are only the PNGs beside the report, by relative path: nothing is fetched from or sent to a host."""
+    metrics, text_report = hundred_class_run()
+
+    report = render_report(metrics, title="CML report", classification_report=text_report, images=IMAGES)
+
+    assert re.findall(r"!\[[^\]]*\]\(([^)]*)\)", report) == list(IMAGES)
+    assert "<img" not in report and "://" not in report
+
+
+def test_oversized_report_drops_optional_sections_first() -> None:
+    """When even the trimmed report is too long, whole optional sections give way, each with a note."""
+    metrics, text_report = hundred_class_run()
+
+    report = render_report(metrics, title="CML report", classification_report=text_report, limit=12_000)
+
+    assert len(report) <= 12_000
+    assert "The classification_report.txt was left out to keep this report under GitHub's comment size limit" in report
+    assert report.startswith("## CML report\n\n**Accuracy")
+
+
+def test_report_is_cut_as_a_last_resort() -> None:
+    """A limit too small for even the essentials still gives a report within it, marked as cut."""
+    metrics, _ = hundred_class_run()
+
+    report = render_report(metrics, title="CML report", limit=500)
+
+    assert len(report) <= 500
+    assert report.endswith("_Report cut here to stay under GitHub's comment size limit._\n")
+
+
+def test_interrupted_training_is_flagged() -> None:
+    """Metrics from an interrupted run carry a warning, since they are not from the planned training."""
+    metrics = digits_run({}, interrupted=True)
+    metrics["run"]["epochs_completed"] = 2
+
+    report = render_report(metrics, title="CML report")
+
+    assert "> Training was interrupted after 2 of 3 epochs" in report
+
+
+@pytest.mark.parametrize("label", ["a|b", "<script>", "x\ny"], ids=["pipe", "html", "newline"])
+def test_odd_labels_cannot_break_the_tables(label: str) -> None:
+    """Every table row keeps its column count whatever the class names hold."""
+    metrics = make_metrics(diagonal_matrix(2, 5, {(0, 1): 1}), [label, "plain"])
+
+    report = render_report(metrics, title="CML report")
+
+    for block in re.findall(r"(?:^\|.*\|$\n?)+", report, flags=re.MULTILINE):
+        rows = block.strip().splitlines()
+        widths = {len(re.split(r"(?<!\\)\|", row)) for row in rows}
+        assert len(widths) == 1, block
+    outside_code = re.sub(r"`[^`]*`", "", report)
+    assert "<script>" not in outside_code  # inside a code span GitHub shows it as text
+
+
+def test_baseline_name_cannot_inject_markup() -> None:
+    """A branch name is shown as text, whatever characters git allowed in it."""
+    baseline = {**main_baseline(), "baseline_source": {"ref": "origin/<img src=x>"}}
+    metrics = digits_run({})
+
+    report = render_report(metrics, title="CML report", comparison=compare(metrics, baseline))
+
+    assert "<img" not in report and "vs &lt;img src=x&gt;)" in report

@@ -1,0 +1,172 @@
+"""Tests for reporting/cli.py (`python -m reporting render`): files written, exit codes, messages."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fake_metrics import three_classes
+
+from reporting.cli import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_OK, main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_artifacts(directory: Path, metrics: dict) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "metrics.json").write_text(json.dumps(metrics))
+    (directory / "classification_report.txt").write_text("precision recall\n")
+    (directory / "confusion_matrix.png").write_bytes(b"\x89PNG")
+    return directory
+
+
+def test_render_writes_report_beside_the_metrics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The report lands in ARTIFACTS/report.md, and the log line says where and how long."""
+    artifacts = write_artifacts(tmp_path / "artifacts", three_classes())
+
+    code = main(["render", "--artifacts", str(artifacts)])
+
+    report = (artifacts / "report.md").read_text()
+    assert code == EXIT_OK
+    assert report.startswith("## CML report\n")
+    assert "![confusion matrix](confusion_matrix.png)" in report and "training_curves.png" not in report
+    log = capsys.readouterr().err
+    assert f"reporting: wrote {artifacts / 'report.md'} ({len(report):,} characters; no baseline)" in log
+
+
+def test_failed_gate_writes_the_report_and_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A broken rule still writes the report, marked at the top, and exits with the gate's own code."""
+    artifacts = write_artifacts(tmp_path / "artifacts", three_classes({(0, 1): 10}))
+
+    code = main(["render", "--artifacts", str(artifacts), "--min-accuracy", "0.95"])
+
+    assert code == EXIT_GATE_FAILED == 3
+    assert "> **Quality gate failed**" in (artifacts / "report.md").read_text()
+    assert "quality gate failed: accuracy 85.71% is below the minimum 95.00%" in capsys.readouterr().err
+
+
+def test_worse_than_baseline_fails_and_better_passes(tmp_path: Path) -> None:
+    """--max-drop 0.01: a run 2 points under the baseline fails; the baseline measured against it passes."""
+    worse = write_artifacts(tmp_path / "worse", three_classes({(0, 1): 1, (1, 2): 1}))
+    better = write_artifacts(tmp_path / "better", three_classes())
+
+    fail = main(["render", "--artifacts", str(worse), "--baseline", str(better / "metrics.json"), "--max-drop", "0.01"])
+    ok = main(["render", "--artifacts", str(better), "--baseline", str(worse / "metrics.json"), "--max-drop", "0.01"])
+
+    assert (fail, ok) == (EXIT_GATE_FAILED, EXIT_OK)
+    assert "accuracy fell 3.23 pp vs baseline" in (worse / "report.md").read_text()
+    assert "**Accuracy 100.00%** (+3.23 pp vs baseline)" in (better / "report.md").read_text()
+
+
+def test_missing_optional_baseline_means_no_baseline(tmp_path: Path) -> None:
+    """--baseline-if-exists with no file renders without comparison and says why; the drop rule is not checked."""
+    artifacts = write_artifacts(tmp_path / "artifacts", three_classes())
+    missing = tmp_path / "baseline" / "metrics.json"
+
+    code = main(["render", "--artifacts", str(artifacts), "--baseline-if-exists", str(missing), "--max-drop", "0.01"])
+
+    report = (artifacts / "report.md").read_text()
+    assert code == EXIT_OK
+    assert f"no baseline (`{missing}` does not exist: the base branch has no training code yet" in report
+    assert "not checked: no baseline" in report
+
+
+def test_existing_optional_baseline_is_compared(tmp_path: Path) -> None:
+    """--baseline-if-exists with a file compares with it like --baseline."""
+    artifacts = write_artifacts(tmp_path / "artifacts", three_classes())
+    baseline = write_artifacts(tmp_path / "baseline", {**three_classes(), "baseline_source": {"ref": "origin/main"}})
+
+    main(["render", "--artifacts", str(artifacts), "--baseline-if-exists", str(baseline / "metrics.json")])
+
+    assert "(±0.00 pp vs main)" in (artifacts / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("make_args", "message"),
+    [
+        (lambda d: ["--artifacts", str(d / "nowhere")], "nowhere/metrics.json: no such file"),
+        (lambda d: ["--artifacts", str(d / "art"), "--baseline", str(d / "old.json")], "old.json: no such file"),
+    ],
+    ids=["no-metrics", "explicit-baseline-missing"],
+)
+def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture, make_args, message) -> None:
+    """A missing metrics or baseline file: one error line naming it, exit 1, no report written."""
+    write_artifacts(tmp_path / "art", three_classes())
+
+    code = main(["render", *make_args(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert err.startswith("reporting: error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "art" / "report.md").exists()
+
+
+@pytest.mark.parametrize("value", ["95", "-0.1", "high"], ids=["percent", "negative", "text"])
+def test_gate_values_must_be_fractions(capsys: pytest.CaptureFixture[str], value: str) -> None:
+    """--min-accuracy 95 (meaning 95%) is a usage error, exit 2, naming the flag."""
+
+    with pytest.raises(SystemExit) as caught:
+        main(["render", "--min-accuracy", value])
+
+    assert caught.value.code == 2
+    assert "--min-accuracy" in capsys.readouterr().err
+
+
+def test_report_written_elsewhere_links_images_relative_to_itself(tmp_path: Path) -> None:
+    """With --out outside the artifact dir, image paths still lead to the PNGs."""
+    artifacts = write_artifacts(tmp_path / "artifacts", three_classes())
+    out = tmp_path / "site" / "report.md"
+
+    main(["render", "--artifacts", str(artifacts), "--out", str(out)])
+
+    assert "![confusion matrix](../artifacts/confusion_matrix.png)" in out.read_text()
+
+
+def test_reporting_never_imports_torch(tmp_path: Path) -> None:
+    """`python -m reporting render` runs end to end without loading torch (it must run where torch is not installed)."""
+    artifacts = write_artifacts(tmp_path / "artifacts", three_classes())
+    script = (
+        "import runpy, sys\n"
+        f"sys.argv = ['reporting', 'render', '--artifacts', {str(artifacts)!r}]\n"
+        "try:\n    runpy.run_module('reporting', run_name='__main__')\n"
+        "except SystemExit as done:\n    code = done.code\n"
+        "import reporting.cli, reporting.baseline\n"
+        "assert code == 0, code\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_invoke_report_on_real_runs_gates_a_worse_model(trained_checkpoint: Path, tmp_path: Path) -> None:
+    """`invoke report --baseline OLD --max-drop 0.01`: a 1-epoch model against a longer-trained one exits 3 and
+    says why; the other way round it exits 0 and shows the gain."""
+    good = tmp_path / "good"
+    shutil.copytree(trained_checkpoint, good, ignore=shutil.ignore_patterns("model.pt", "report.md"))
+    weak = tmp_path / "weak"
+    training = [sys.executable, "-m", "training", "--epochs", "1", "--out", str(weak)]
+    subprocess.run(training, cwd=ROOT, capture_output=True, check=True)
+
+    def invoke_report(artifacts: Path, baseline: Path) -> int:
+        command = ["report", "--artifacts", str(artifacts), "--baseline", str(baseline / "metrics.json")]
+        gate = ["--max-drop", "0.01", "--min-accuracy", "0"]
+        done = subprocess.run([sys.executable, "-m", "invoke", *command, *gate], cwd=ROOT, capture_output=True)
+        return done.returncode
+
+    worse_code = invoke_report(weak, good)
+    better_code = invoke_report(good, weak)
+
+    weak_report = (weak / "report.md").read_text()
+    good_report = (good / "report.md").read_text()
+    assert (worse_code, better_code) == (3, 0)
+    assert "> **Quality gate failed**" in weak_report and "accuracy fell" in weak_report
+    assert re.search(r"\*\*Accuracy \d+\.\d\d%\*\* \(\+\d+\.\d\d pp vs baseline\)", good_report)
+    assert "dataset `digits` · split train 1257 / val 180 / test 360" in good_report

@@ -1,0 +1,171 @@
+"""`python -m training`: the artifact set, determinism, bad flags and interruption, run for real."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import ROOT
+
+ARTIFACTS = ("model.pt", "metrics.json", "classification_report.txt", "confusion_matrix.png", "training_curves.png")
+
+
+def run_training(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "training", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_short_run_writes_every_artifact_with_documented_keys(trained_checkpoint: Path) -> None:
+    """A real run writes the five artifacts; metrics.json has the contract's keys, measured on the test split."""
+    metrics = json.loads((trained_checkpoint / "metrics.json").read_text())
+
+    assert all((trained_checkpoint / name).stat().st_size > 0 for name in ARTIFACTS)
+    assert {"accuracy", "macro_f1", "labels", "per_class", "confusion_matrix", "history", "run"} <= set(metrics)
+    assert metrics["labels"] == [str(d) for d in range(10)]
+    assert set(metrics["per_class"]["3"]) == {"precision", "recall", "f1", "support"}
+    matrix = metrics["confusion_matrix"]
+    assert sum(map(sum, matrix)) == metrics["run"]["split"]["test"] == 360
+    assert metrics["accuracy"] == pytest.approx(sum(matrix[i][i] for i in range(10)) / 360, abs=1e-6)
+    epochs = metrics["run"]["epochs"]
+    assert [h["epoch"] for h in metrics["history"]] == list(range(1, epochs + 1))
+    assert 1 <= metrics["best_epoch"] <= epochs
+    assert set(metrics["history"][0]) >= {"train_loss", "val_loss", "val_accuracy"}
+    assert {"dataset", "split", "seed", "epochs", "duration_s", "commit", "versions"} <= set(metrics["run"])
+    assert metrics["accuracy"] > 0.9
+
+
+def test_checkpoint_loads_with_weights_only(trained_checkpoint: Path) -> None:
+    """model.pt holds model_state, model_config, labels, normalisation and versions, loadable safely."""
+    payload = torch.load(trained_checkpoint / "model.pt", weights_only=True)
+
+    assert {"model_state", "model_config", "labels", "preprocessing", "train_config", "versions"} <= set(payload)
+    assert tuple(payload["preprocessing"]["input_size"]) == (8, 8)
+    assert 0 < payload["preprocessing"]["std"] < 1
+
+
+def test_same_seed_gives_identical_weights_and_metrics(tmp_path: Path, trained_checkpoint: Path) -> None:
+    """Two runs with the same seed and thread count produce bit-identical weights and the same metrics."""
+    epochs = json.loads((trained_checkpoint / "metrics.json").read_text())["run"]["epochs"]
+
+    done = run_training("--epochs", str(epochs), "--out", str(tmp_path))
+
+    assert done.returncode == 0, done.stderr
+    first = torch.load(trained_checkpoint / "model.pt", weights_only=True)["model_state"]
+    second = torch.load(tmp_path / "model.pt", weights_only=True)["model_state"]
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    strip = lambda m: {k: v for k, v in m.items() if k != "run"}  # noqa: E731 - run holds the duration
+    assert strip(json.loads((tmp_path / "metrics.json").read_text())) == strip(
+        json.loads((trained_checkpoint / "metrics.json").read_text())
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset", "cifar"], "unknown dataset"),
+        (["--dataset", "folder:/no/such/dir"], "/no/such/dir does not exist"),
+        (["--epochs", "0"], "--epochs: must be at least 1"),
+        (["--epochs", "three"], "--epochs"),
+    ],
+    ids=["unknown-dataset", "missing-folder", "zero-epochs", "non-numeric-epochs"],
+)
+def test_bad_flags_exit_2_with_a_message_and_no_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+    """Bad flags give a one-line error naming the flag, exit code 2, no traceback, nothing written."""
+    done = run_training(*args, "--out", str(tmp_path / "out"))
+
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_folder_dataset_trains_from_class_subfolders(tmp_path: Path) -> None:
+    """folder:PATH reads one sub-folder per class (ImageFolder) and writes the artifacts with those labels."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    for index in range(150):
+        label = digits.target[index]
+        if label > 2:
+            continue
+        folder = tmp_path / "images" / f"class_{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        pixels = (digits.images[index] * 255 / 16).astype("uint8")
+        Image.fromarray(pixels).resize((16, 16), Image.Resampling.NEAREST).save(folder / f"{index}.png")
+
+    done = run_training(
+        "--dataset",
+        f"folder:{tmp_path / 'images'}",
+        "--image-size",
+        "8",
+        "--epochs",
+        "2",
+        "--out",
+        str(tmp_path / "out"),
+    )
+
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["labels"] == ["class_0", "class_1", "class_2"]
+
+
+def test_missing_download_dataset_names_dataset_and_dir(tmp_path: Path) -> None:
+    """mnist that is not on disk and cannot be fetched fails with one line naming the dataset and dir."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "HTTP_PROXY": "http://127.0.0.1:9",
+            "NO_PROXY": "",
+        },
+    )
+
+    assert done.returncode == 2
+    assert "mnist" in done.stderr and str(tmp_path / "data") in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_ctrl_c_keeps_the_last_complete_epoch(tmp_path: Path) -> None:
+    """SIGINT during training stops after the last complete epoch, writes the artifacts, exits 130."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "training", "--epochs", "200", "--out", str(tmp_path)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        for line in process.stderr:
+            if line.startswith("epoch 2/"):
+                process.send_signal(signal.SIGINT)
+                break
+        rest = process.stderr.read()
+        code = process.wait(timeout=60)
+
+    assert code == 130, rest
+    assert "Traceback" not in rest
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["run"]["interrupted"] is True
+    assert 2 <= metrics["run"]["epochs_completed"] < 200
+    assert (tmp_path / "model.pt").exists()

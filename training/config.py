@@ -1,0 +1,31 @@
+"""The one training config: typed defaults, overridable from the command line, saved with every run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_EPOCHS = {"digits": 30, "mnist": 5, "fashion-mnist": 10, "folder": 20}
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "digits"  # digits | mnist | fashion-mnist | folder:PATH
+    epochs: int = 0  # 0: DEFAULT_EPOCHS for the dataset
+    seed: int = 0  # same seed + same thread count -> bit-identical weights
+    batch_size: int = 64
+    lr: float = 3e-3  # peak learning rate of the one-cycle schedule
+    weight_decay: float = 1e-4
+    val_fraction: float = 0.1  # of the whole dataset (held out from training, picks the best epoch)
+    test_fraction: float = 0.2  # of the whole dataset (held out entirely, only for the final metrics)
+    shift: int = 1  # random translation augmentation, in pixels (0 turns it off)
+    image_size: int = 28  # side images are resized to (only for folder:PATH datasets)
+    data_dir: str = "data"  # where downloadable datasets are cached
+    threads: int = 0  # torch intra-op threads; 0: auto (see training.run.pick_threads)
+    out: str = "artifacts"  # artifact directory
+
+    @property
+    def dataset_kind(self) -> str:
+        return self.dataset.split(":", 1)[0]
+
+    def resolved_epochs(self) -> int:
+        return self.epochs or DEFAULT_EPOCHS[self.dataset_kind]

@@ -1,0 +1,171 @@
+"""Datasets as in-memory tensors, split stratified into train / validation / test.
+
+Every dataset is brought to float pixels in [0, 1], shape (N, 1, H, W), bright ink on a
+dark background; small datasets stay in memory as tensors so batching costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+DATASETS = ("digits", "mnist", "fashion-mnist", "folder:PATH")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+
+
+class DataError(Exception):
+    """A dataset that cannot be found, fetched or read; the message names it."""
+
+
+@dataclass
+class Split:
+    images: torch.Tensor  # float32 (N, 1, H, W) in [0, 1]
+    targets: torch.Tensor  # int64 (N,)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+@dataclass
+class Splits:
+    train: Split
+    val: Split
+    test: Split
+    labels: list[str]  # class names, index = target
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return tuple(self.train.images.shape[-2:])
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+
+def validate_dataset_name(dataset: str) -> None:
+    """Raise DataError for a name that is none of DATASETS, or a folder that does not exist."""
+    kind, _, path = dataset.partition(":")
+    if kind == "folder":
+        if not path:
+            raise DataError("--dataset folder:PATH needs a path, e.g. folder:data/my-images")
+        if not Path(path).is_dir():
+            raise DataError(f"--dataset {dataset}: folder {path} does not exist")
+    elif kind not in ("digits", "mnist", "fashion-mnist") or path:
+        raise DataError(f"--dataset {dataset}: unknown dataset (choose from {', '.join(DATASETS)})")
+
+
+def load_splits(
+    dataset: str,
+    *,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+    data_dir: str = "data",
+    image_size: int = 28,
+) -> Splits:
+    """Load `dataset` and split it; the same seed always gives the same split."""
+    validate_dataset_name(dataset)
+    kind, _, path = dataset.partition(":")
+    if kind == "digits":
+        pixels, targets, labels = _load_digits()
+    elif kind == "folder":
+        pixels, targets, labels = _load_folder(Path(path), image_size)
+    else:
+        return _load_torchvision(kind, Path(data_dir), seed=seed, val_fraction=val_fraction)
+    train_idx, val_idx, test_idx = stratified_split(
+        targets, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+    )
+    return Splits(
+        train=_to_split(pixels[train_idx], targets[train_idx]),
+        val=_to_split(pixels[val_idx], targets[val_idx]),
+        test=_to_split(pixels[test_idx], targets[test_idx]),
+        labels=labels,
+    )
+
+
+def stratified_split(
+    targets: np.ndarray, *, seed: int, val_fraction: float, test_fraction: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Disjoint index arrays (train, val, test) with every class in the same proportion in each."""
+    from sklearn.model_selection import train_test_split
+
+    indices = np.arange(len(targets))
+    try:
+        if test_fraction > 0:
+            rest, test = train_test_split(indices, test_size=test_fraction, stratify=targets, random_state=seed)
+        else:
+            rest, test = indices, indices[:0]
+        train, val = train_test_split(
+            rest, test_size=val_fraction / (1 - test_fraction), stratify=targets[rest], random_state=seed
+        )
+    except ValueError as exc:
+        raise DataError(f"cannot split the dataset into train/validation/test: {exc}") from None
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+def _to_split(pixels: np.ndarray, targets: np.ndarray) -> Split:
+    images = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).unsqueeze(1)
+    return Split(images=images, targets=torch.from_numpy(targets.astype(np.int64)))
+
+
+def _load_digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    # The 8x8 images count ink pixels per 4x4 block of a 32x32 bitmap: 0..16.
+    pixels = digits.images.astype(np.float32) / 16.0
+    return pixels, digits.target.astype(np.int64), [str(name) for name in digits.target_names]
+
+
+def _load_folder(root: Path, image_size: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    from PIL import Image, UnidentifiedImageError
+    from torchvision.datasets import ImageFolder
+
+    from core.preprocess import image_to_unit_array
+
+    def load(path: str) -> np.ndarray:
+        try:
+            with Image.open(path) as image:
+                return image_to_unit_array(image, (image_size, image_size))
+        except (OSError, UnidentifiedImageError) as exc:
+            raise DataError(f"{path}: cannot read image ({exc})") from None
+
+    try:
+        folder = ImageFolder(str(root), loader=load, is_valid_file=lambda p: p.lower().endswith(IMAGE_SUFFIXES))
+    except (FileNotFoundError, OSError) as exc:
+        raise DataError(f"--dataset folder:{root}: {exc}") from None
+    if len(folder.classes) < 2:
+        raise DataError(f"--dataset folder:{root}: needs one sub-folder per class, at least two classes")
+    pixels = np.stack([folder[i][0] for i in range(len(folder))])
+    return pixels, np.asarray(folder.targets, dtype=np.int64), list(folder.classes)
+
+
+def _load_torchvision(kind: str, data_dir: Path, *, seed: int, val_fraction: float) -> Splits:
+    """MNIST-style datasets keep their official test set; validation comes out of the training set."""
+    from torchvision import datasets
+
+    dataset_class = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST}[kind]
+    try:
+        train = dataset_class(str(data_dir), train=True, download=True)
+        test = dataset_class(str(data_dir), train=False, download=True)
+    except (RuntimeError, OSError) as exc:
+        raise DataError(
+            f"--dataset {kind}: not found in {data_dir} and could not be downloaded ({_first_line(exc)}); "
+            f"download it on a machine with internet access into {data_dir}"
+        ) from None
+    train_pixels = train.data.numpy().astype(np.float32) / 255.0
+    train_targets = train.targets.numpy().astype(np.int64)
+    train_idx, val_idx, _ = stratified_split(train_targets, seed=seed, val_fraction=val_fraction, test_fraction=0.0)
+    return Splits(
+        train=_to_split(train_pixels[train_idx], train_targets[train_idx]),
+        val=_to_split(train_pixels[val_idx], train_targets[val_idx]),
+        test=_to_split(test.data.numpy().astype(np.float32) / 255.0, test.targets.numpy()),
+        labels=[str(name) for name in train.classes],
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
