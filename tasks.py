@@ -34,21 +34,39 @@ from commands.train import train_command
         "seed": "random seed; the same seed and thread count give identical weights",
         "dataset": "digits (bundled, no download) | mnist | fashion-mnist | folder:PATH",
         "out": "artifact directory to write (default from invoke.yaml: artifacts/)",
+        "nproc": "processes per node; more than 1 runs torchrun with DistributedDataParallel (default: 1)",
+        "nnodes": "machines in a multi-node run; run the same task on each (default: 1)",
+        "node_rank": "this machine's rank, 0 .. nnodes-1 (multi-node only)",
+        "rdzv_endpoint": "HOST:PORT of node 0, where the nodes meet (multi-node only)",
     }
 )
-def train(c: Context, epochs: int = -1, seed: int = -1, dataset: str = "", out: str = "") -> None:
+def train(
+    c: Context,
+    epochs: int = -1,
+    seed: int = -1,
+    dataset: str = "",
+    out: str = "",
+    nproc: int = 0,
+    nnodes: int = 1,
+    node_rank: int = 0,
+    rdzv_endpoint: str = "",
+) -> None:
     """Train on the dataset and write the artifacts (model.pt, metrics.json, report files)."""
     cfg = c.config
-    c.run(
-        train_command(
+    try:
+        command = train_command(
             dataset=dataset or cfg.train.dataset,
             seed=seed if seed >= 0 else cfg.train.seed,
             out=out or cfg.artifacts,
             epochs=epochs if epochs >= 0 else cfg.train.epochs,
-        ),
-        echo=True,
-        pty=False,
-    )
+            nproc=nproc or cfg.train.nproc,
+            nnodes=nnodes,
+            node_rank=node_rank,
+            rdzv_endpoint=rdzv_endpoint,
+        )
+    except ValueError as exc:
+        raise Exit(f"invoke train: {exc}", code=2) from None
+    c.run(command, echo=True, pty=False)
 
 
 @task(

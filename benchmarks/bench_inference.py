@@ -1,26 +1,31 @@
 """Benchmark `python -m inference` against a bare prediction loop (benchmarks/bare_predict.py).
 
-Writes N digit PNGs (32x32, upscaled from scikit-learn's 8x8 digits), then times whole
-processes, as a user runs them, best of --repeats:
+Writes N digit PNGs (32x32, upscaled from scikit-learn's 8x8 digits), then measures, best of
+--repeats (the two tools alternate, so a busy machine slows both alike):
 
-- throughput: images/s end to end (process start included) and in steady state
-  ((N - 1) / (time for N images - time for 1 image): start-up cancels out);
-- cold start: one image end to end, next to `python -c "import torch"` alone.
+- warm throughput: images/s of one whole prediction (checkpoint load, reading every PNG,
+  the model, the output), both run in this process after torch is imported;
+- end to end: images/s of each as a fresh process, as a user runs it (start-up included);
+- cold start: `python -m inference` on one image, next to `python -c "import torch"` alone.
 
-The goal is >= 0.8x the bare loop's throughput, with cold start dominated by the torch import.
+The goal is >= 0.8x the bare loop, with cold start dominated by the torch import.
 Usage: python benchmarks/bench_inference.py --model artifacts/model.pt [--images 2000] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
+import runpy
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,64 +44,99 @@ def write_digit_pngs(folder: Path, count: int) -> None:
         Image.fromarray(pixels).save(folder / f"{i:05d}.png")
 
 
-def best_wall_time(command: list[str], repeats: int) -> tuple[float, float]:
-    """(fastest, median) wall-clock seconds of `command` over `repeats` runs; output discarded."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    times = []
+def wall_times(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, dict[str, float]]:
+    """Seconds per run, {name: {"best", "median"}}; the runs alternate within each repeat."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: {"best": min(t), "median": statistics.median(t)} for name, t in times.items()}
+
+
+def in_process(function: Callable[[], object]) -> Callable[[], None]:
+    """`function` with its stdout and stderr discarded (the prediction table is not what is timed)."""
+
+    def run() -> None:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            function()
+
+    return run
+
+
+def as_process(command: list[str]) -> Callable[[], None]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return lambda: subprocess.run(
+        command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def bare_script(model: Path, folder: Path) -> None:
+    saved = sys.argv
+    sys.argv = ["bare_predict.py", str(model), str(folder)]
+    try:
+        runpy.run_path(str(ROOT / "benchmarks" / "bare_predict.py"), run_name="__main__")
+    finally:
+        sys.argv = saved
 
 
 def measure(model: Path, images: int, repeats: int, workdir: Path) -> dict:
     many, one = workdir / "many", workdir / "one"
     write_digit_pngs(many, images)
     write_digit_pngs(one, 1)
+    sys.path.insert(0, str(ROOT))
+    from inference.cli import main as inference_main  # imports torch later, in the first run
+
+    def inference(folder: Path) -> Callable[[], object]:
+        return lambda: inference_main(["--model", str(model), "--input", str(folder)])
+
     python = sys.executable
-    commands = {
-        "torch_import": [python, "-c", "import torch"],
-        "inference_help": [python, "-m", "inference", "--help"],
-        "inference_1": [python, "-m", "inference", "--model", str(model), "--input", str(one)],
-        "inference_n": [python, "-m", "inference", "--model", str(model), "--input", str(many)],
-        "invoke_predict_n": ["invoke", "predict", "--model", str(model), "--input", str(many)],
-        "bare_1": [python, "benchmarks/bare_predict.py", str(model), str(one)],
-        "bare_n": [python, "benchmarks/bare_predict.py", str(model), str(many)],
-    }
-    seconds = {}
-    for name, command in commands.items():
-        fastest, median = best_wall_time(command, repeats)
-        seconds[name] = {"best": round(fastest, 4), "median": round(median, 4)}
-        print(f"  {name:<18} best {fastest:7.3f} s   median {median:7.3f} s", file=sys.stderr)
+    module = [python, "-m", "inference", "--model", str(model)]
+    seconds = wall_times(
+        {"inference": in_process(inference(many)), "bare": in_process(lambda: bare_script(model, many))}, repeats
+    )
+    seconds |= wall_times(
+        {
+            "process_inference": as_process([*module, "--input", str(many)]),
+            "process_bare": as_process([python, "benchmarks/bare_predict.py", str(model), str(many)]),
+            "process_invoke_predict": as_process(["invoke", "predict", "--model", str(model), "--input", str(many)]),
+        },
+        repeats,
+    )
+    seconds |= wall_times(
+        {
+            "cold_start_1_image": as_process([*module, "--input", str(one)]),
+            "torch_import": as_process([python, "-c", "import torch"]),
+            "help": as_process([python, "-m", "inference", "--help"]),
+        },
+        repeats,
+    )
+    for name, times in seconds.items():
+        print(f"  {name:<24} best {times['best']:7.3f} s   median {times['median']:7.3f} s", file=sys.stderr)
     return summarise(seconds, images)
 
 
 def summarise(seconds: dict, images: int) -> dict:
     best = {name: times["best"] for name, times in seconds.items()}
-
-    def steady(tool: str) -> float:
-        return (images - 1) / max(best[f"{tool}_n"] - best[f"{tool}_1"], 1e-9)
-
-    result = {
+    rates = {
+        "inference_warm": images / best["inference"],
+        "bare_warm": images / best["bare"],
+        "inference_end_to_end": images / best["process_inference"],
+        "bare_end_to_end": images / best["process_bare"],
+        "invoke_predict_end_to_end": images / best["process_invoke_predict"],
+    }
+    return {
         "images": images,
         "seconds": seconds,
-        "images_per_s": {
-            "inference_end_to_end": images / best["inference_n"],
-            "invoke_predict_end_to_end": images / best["invoke_predict_n"],
-            "bare_end_to_end": images / best["bare_n"],
-            "inference_steady": steady("inference"),
-            "bare_steady": steady("bare"),
-        },
-        "cold_start_s": best["inference_1"],
+        "images_per_s": rates,
+        "ratio_warm": rates["inference_warm"] / rates["bare_warm"],
+        "ratio_end_to_end": rates["inference_end_to_end"] / rates["bare_end_to_end"],
+        "cold_start_s": best["cold_start_1_image"],
         "torch_import_s": best["torch_import"],
-        "help_s": best["inference_help"],
+        "torch_import_share_of_cold_start": best["torch_import"] / best["cold_start_1_image"],
+        "help_s": best["help"],
     }
-    rates = result["images_per_s"]
-    result["ratio_end_to_end"] = rates["inference_end_to_end"] / rates["bare_end_to_end"]
-    result["ratio_steady"] = rates["inference_steady"] / rates["bare_steady"]
-    result["torch_import_share_of_cold_start"] = best["torch_import"] / best["inference_1"]
-    return result
 
 
 def format_summary(result: dict) -> str:
@@ -104,11 +144,11 @@ def format_summary(result: dict) -> str:
     return "\n".join(
         [
             f"{result['images']} PNGs, best of the repeats:",
-            f"  images/s end to end   inference {rates['inference_end_to_end']:8.0f}   "
-            f"bare {rates['bare_end_to_end']:8.0f}   ratio {result['ratio_end_to_end']:.2f}x   "
+            f"  images/s warm         inference {rates['inference_warm']:7.0f}   "
+            f"bare {rates['bare_warm']:7.0f}   ratio {result['ratio_warm']:.2f}x",
+            f"  images/s end to end   inference {rates['inference_end_to_end']:7.0f}   "
+            f"bare {rates['bare_end_to_end']:7.0f}   ratio {result['ratio_end_to_end']:.2f}x   "
             f"(invoke predict {rates['invoke_predict_end_to_end']:.0f})",
-            f"  images/s steady       inference {rates['inference_steady']:8.0f}   "
-            f"bare {rates['bare_steady']:8.0f}   ratio {result['ratio_steady']:.2f}x",
             f"  cold start (1 image)  {result['cold_start_s']:.2f} s, of which torch import "
             f"{result['torch_import_s']:.2f} s ({result['torch_import_share_of_cold_start']:.0%}); "
             f"--help {result['help_s']:.2f} s",

@@ -5,16 +5,50 @@ from __future__ import annotations
 import shlex
 
 
+def launcher_args(*, nproc: int, nnodes: int = 1, node_rank: int = 0, rdzv_endpoint: str = "") -> list[str]:
+    """How to start `-m training`: plain python for one process, torchrun for several or several nodes.
+
+    One node runs torchrun `--standalone` (it picks a free port itself). Several nodes use torchrun's
+    static rendezvous: the same command on every node, each with its own `--node-rank`, all naming
+    node 0 as `--rdzv-endpoint HOST:PORT`.
+    """
+    if nnodes == 1 and nproc == 1:
+        return ["python"]
+    if nnodes == 1:
+        return ["torchrun", "--standalone", "--nproc-per-node", str(nproc)]
+    if not rdzv_endpoint:
+        raise ValueError("--nnodes > 1 needs --rdzv-endpoint HOST:PORT (node 0's address)")
+    if not 0 <= node_rank < nnodes:
+        raise ValueError(f"--node-rank must be between 0 and {nnodes - 1}, got {node_rank}")
+    return [
+        "torchrun",
+        "--nnodes",
+        str(nnodes),
+        "--node-rank",
+        str(node_rank),
+        "--nproc-per-node",
+        str(nproc),
+        "--rdzv-endpoint",
+        rdzv_endpoint,
+    ]
+
+
 def train_command(
     *,
     dataset: str,
     seed: int,
     out: str,
     epochs: int = 0,
-    python: str = "python",
+    nproc: int = 1,
+    nnodes: int = 1,
+    node_rank: int = 0,
+    rdzv_endpoint: str = "",
 ) -> str:
-    """`python -m training ...`; `epochs=0` leaves the dataset's default to the training code."""
-    args = [python, "-m", "training", "--dataset", dataset, "--seed", str(seed), "--out", out]
+    """`python -m training ...` (or torchrun); `epochs=0` leaves the dataset's default to the training code."""
+    if nproc < 1 or nnodes < 1:
+        raise ValueError("--nproc and --nnodes must be at least 1")
+    launcher = launcher_args(nproc=nproc, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint)
+    args = [*launcher, "-m", "training", "--dataset", dataset, "--seed", str(seed), "--out", out]
     if epochs:
         args += ["--epochs", str(epochs)]
     return shlex.join(args)

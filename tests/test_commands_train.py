@@ -48,3 +48,50 @@ def test_train_task_flags_override_defaults() -> None:
     c.run.assert_called_once_with(
         "python -m training --dataset mnist --seed 7 --out /tmp/x --epochs 2", echo=True, pty=False
     )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "launcher"),
+    [
+        ({"nproc": 2}, "torchrun --standalone --nproc-per-node 2"),
+        (
+            {"nproc": 4, "nnodes": 2, "node_rank": 1, "rdzv_endpoint": "10.0.0.1:29400"},
+            "torchrun --nnodes 2 --node-rank 1 --nproc-per-node 4 --rdzv-endpoint 10.0.0.1:29400",
+        ),
+    ],
+    ids=["one-node-two-processes", "second-of-two-nodes"],
+)
+def test_several_processes_run_torchrun(kwargs: dict, launcher: str) -> None:
+    """--nproc > 1 launches torchrun standalone; --nnodes > 1 passes the node rank and rendezvous through."""
+    command = train_command(dataset="digits", seed=0, out="artifacts", **kwargs)
+
+    assert command == f"{launcher} -m training --dataset digits --seed 0 --out artifacts"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"nproc": 1, "nnodes": 2}, "--rdzv-endpoint"),
+        ({"nproc": 1, "nnodes": 2, "node_rank": 2, "rdzv_endpoint": "h:1"}, "--node-rank must be between 0 and 1"),
+        ({"nproc": 0}, "at least 1"),
+    ],
+    ids=["multi-node-without-endpoint", "node-rank-out-of-range", "zero-processes"],
+)
+def test_inconsistent_launch_flags_are_refused(kwargs: dict, message: str) -> None:
+    """A multi-node run without a rendezvous endpoint, or a node rank out of range, is a clear error."""
+    with pytest.raises(ValueError, match=message):
+        train_command(dataset="digits", seed=0, out="artifacts", **kwargs)
+
+
+def test_train_task_with_nproc_runs_the_exact_torchrun_command() -> None:
+    """`invoke train --nproc 2` runs torchrun with two processes on this node."""
+    c = MockContext(config=Config(project_location=str(tasks.__file__).rsplit("/", 1)[0]), run=Result())
+    c.config.load_project()
+
+    tasks.train(c, nproc=2, epochs=3)
+
+    c.run.assert_called_once_with(
+        "torchrun --standalone --nproc-per-node 2 -m training --dataset digits --seed 0 --out artifacts --epochs 3",
+        echo=True,
+        pty=False,
+    )

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from commands.checks import lint_commands
 from commands.workflows import WORKFLOW_DIR, workflow_lint_commands
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +66,7 @@ def test_lint_validates_every_workflow_with_check_jsonschema_and_zizmor():
         "check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yaml",
         "zizmor --offline --no-progress .github/workflows",
     ]
+    assert set(commands) <= set(lint_commands())
 
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from training.data import Split
+from training.distributed import SINGLE, World
 
 
 @dataclass
@@ -63,12 +65,32 @@ def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 102
         return torch.cat([model(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
 
 
-def evaluate(model: nn.Module, split: Split) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """(y_true, y_pred, mean cross-entropy) of `model` on `split`."""
+def evaluate(model: nn.Module, split: Split, world: World = SINGLE) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """(y_true, y_pred, mean cross-entropy) of `model` on `split`; with several ranks each scores a shard."""
     device = next(model.parameters()).device
-    logits = predict_logits(model, split.images.to(device)).cpu()
-    loss = F.cross_entropy(logits, split.targets).item()
-    return split.targets, logits.argmax(dim=1), loss
+    part = world.shard(len(split))
+    logits = predict_logits(model, split.images[part].to(device)).cpu()
+    (loss_sum,) = world.sum(F.cross_entropy(logits, split.targets[part], reduction="sum").item())
+    y_pred = world.unshard(logits.argmax(dim=1), len(split))
+    return split.targets, y_pred, loss_sum / len(split)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The network inside a DistributedDataParallel wrapper (or the network itself)."""
+    return getattr(model, "module", model)
+
+
+def epoch_orders(length: int, generator: torch.Generator, world: World, seed: int):
+    """Yield, per epoch, this rank's training indices in a fresh random order."""
+    if not world.distributed:
+        while True:
+            yield torch.randperm(length, generator=generator)
+    from torch.utils.data import DistributedSampler
+
+    sampler = DistributedSampler(range(length), num_replicas=world.world_size, rank=world.rank, seed=seed)
+    for epoch in range(1_000_000):
+        sampler.set_epoch(epoch)
+        yield torch.tensor(list(sampler))
 
 
 def train_model(
@@ -83,25 +105,35 @@ def train_model(
     shift: int,
     background: float,
     generator: torch.Generator,
-    foreach: bool = True,
+    seed: int = 0,
+    world: World = SINGLE,
     on_epoch: Callable[[EpochStats], None] = lambda stats: None,
 ) -> TrainResult:
-    """Train `model` on `train`, validate every epoch on `val`; Ctrl-C stops after the last complete epoch."""
+    """Train `model` on `train`, validate every epoch on `val`; Ctrl-C stops after the last complete epoch.
+
+    With several ranks (`model` wrapped in DistributedDataParallel) each takes its DistributedSampler
+    share of every epoch in batches of batch_size / world_size, so the global batch, the number of
+    steps and the schedule match a single process.
+    """
     device = next(model.parameters()).device
     images, targets = train.images.to(device), train.targets.to(device)
-    steps_per_epoch = -(-len(targets) // batch_size)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, foreach=foreach)
+    rank_batch = math.ceil(batch_size / world.world_size)
+    orders = epoch_orders(len(targets), generator, world, seed)
+    # DistributedSampler pads so that every rank gets ceil(N / world_size) indices.
+    steps_per_epoch = math.ceil(math.ceil(len(targets) / world.world_size) / rank_batch)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, foreach=True)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch)
-    result = TrainResult(best_state=copy.deepcopy(model.state_dict()), best_epoch=0)
+    network = unwrap(model)
+    result = TrainResult(best_state=copy.deepcopy(network.state_dict()), best_epoch=0)
     best_key = (-1.0, 0.0)
     try:
         for epoch in range(1, epochs + 1):
             started = time.perf_counter()
             model.train()
-            order = torch.randperm(len(targets), generator=generator).to(device)
+            order = next(orders).to(device)
             total_loss = 0.0
-            for start in range(0, len(order), batch_size):
-                batch = order[start : start + batch_size]
+            for start in range(0, len(order), rank_batch):
+                batch = order[start : start + rank_batch]
                 inputs = shift_batch(images[batch], shift, background, generator)
                 loss = F.cross_entropy(model(inputs), targets[batch])
                 optimizer.zero_grad(set_to_none=True)
@@ -109,11 +141,12 @@ def train_model(
                 optimizer.step()
                 schedule.step()
                 total_loss += loss.item() * len(batch)
-            y_true, y_pred, val_loss = evaluate(model, val)
+            (total_loss, seen) = world.sum(total_loss, len(order))
+            y_true, y_pred, val_loss = evaluate(network, val, world)
             val_accuracy = (y_true == y_pred).float().mean().item()
             stats = EpochStats(
                 epoch=epoch,
-                train_loss=total_loss / len(order),
+                train_loss=total_loss / seen,
                 val_loss=val_loss,
                 val_accuracy=val_accuracy,
                 lr=schedule.get_last_lr()[0],
@@ -123,10 +156,12 @@ def train_model(
             # Ties in accuracy go to the lower validation loss: the more confident model.
             if (val_accuracy, -val_loss) > best_key:
                 best_key = (val_accuracy, -val_loss)
-                result.best_state = copy.deepcopy(model.state_dict())
+                result.best_state = copy.deepcopy(network.state_dict())
                 result.best_epoch = epoch
             on_epoch(stats)
     except KeyboardInterrupt:
+        if world.distributed:
+            raise  # the other ranks may be inside a collective: stop them all (torchrun does)
         result.interrupted = True
         print("\ninterrupted: stopping after the last complete epoch", file=sys.stderr)
     return result

@@ -18,6 +18,7 @@ from core.network import ConvNet, ModelConfig
 from core.preprocess import Preprocessing
 from training.config import TrainConfig
 from training.data import Splits, load_splits
+from training.distributed import SINGLE, World, join_world, leave_world
 from training.loop import EpochStats, TrainResult, evaluate, train_model
 from training.metrics import classification_report_text, compute_metrics
 from training.plots import save_confusion_matrix, save_training_curves
@@ -47,10 +48,14 @@ def seed_everything(seed: int, threads: int, device: torch.device) -> torch.Gene
     return torch.Generator().manual_seed(seed)
 
 
-def pick_device(name: str) -> torch.device:
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
+    return torch.device(name, local_rank) if name == "cuda" else torch.device(name)
+
+
+def device_type(name: str) -> str:
+    return "cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu"
 
 
 def standardise_splits(splits: Splits) -> Preprocessing:
@@ -66,8 +71,10 @@ def standardise_splits(splits: Splits) -> Preprocessing:
     return preprocessing
 
 
-def epoch_logger(total: int):
-    """A tqdm bar on a terminal; one plain line per epoch otherwise (CI logs)."""
+def epoch_logger(total: int, world: World = SINGLE):
+    """A tqdm bar on a terminal; one plain line per epoch otherwise (CI logs); only rank 0 logs."""
+    if not world.is_main:
+        return lambda stats: None
     if sys.stderr.isatty():
         from tqdm import tqdm
 
@@ -115,9 +122,20 @@ def library_versions() -> dict[str, str]:
 
 
 def run(config: TrainConfig, device_name: str = "auto") -> int:
-    """Train with `config` and write the artifacts into `config.out`; returns the exit code."""
+    """Train with `config` and write the artifacts into `config.out`; returns the exit code.
+
+    Under torchrun every rank runs this; only rank 0 logs and writes the artifacts.
+    """
+    world = join_world(device_type(device_name))
+    try:
+        return _run(config, device_name, world)
+    finally:
+        leave_world(world)
+
+
+def _run(config: TrainConfig, device_name: str, world: World) -> int:
     started = time.perf_counter()
-    device = pick_device(device_name)
+    device = pick_device(device_name, world.local_rank)
     epochs = config.resolved_epochs()
     splits = load_splits(
         config.dataset,
@@ -127,18 +145,27 @@ def run(config: TrainConfig, device_name: str = "auto") -> int:
         data_dir=config.data_dir,
         image_size=config.image_size,
     )
+    # Every rank draws the same initial weights; augmentation and dropout differ per rank.
     generator = seed_everything(config.seed, pick_threads(config.threads, splits.input_size), device)
     preprocessing = standardise_splits(splits)
     sizes = splits.sizes()
-    print(
-        f"dataset {config.dataset}: train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
-        f"{epochs} epochs on {device}, world size 1",
-        file=sys.stderr,
-    )
-    model_config = ModelConfig(input_size=splits.input_size, num_classes=len(splits.labels))
-    model = ConvNet(model_config).to(device)
+    if world.is_main:
+        backend = f" ({world.backend})" if world.distributed else ""
+        print(
+            f"dataset {config.dataset}: train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
+            f"{epochs} epochs on {device.type}, world size {world.world_size}{backend}",
+            file=sys.stderr,
+        )
+    model = ConvNet(ModelConfig(input_size=splits.input_size, num_classes=len(splits.labels))).to(device)
+    trained = model
+    if world.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        torch.manual_seed(config.seed + world.rank)
+        generator.manual_seed(config.seed + world.rank)
+        trained = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     result = train_model(
-        model,
+        trained,
         splits.train,
         splits.val,
         epochs=epochs,
@@ -148,13 +175,27 @@ def run(config: TrainConfig, device_name: str = "auto") -> int:
         shift=config.shift,
         background=preprocessing.standardise(0.0),
         generator=generator,
-        on_epoch=epoch_logger(epochs),
+        seed=config.seed,
+        world=world,
+        on_epoch=epoch_logger(epochs, world),
     )
     if not result.history:
         print("interrupted before the first epoch finished: nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     model.load_state_dict(result.best_state)
-    write_artifacts(config, model, splits, preprocessing, result, epochs, time.perf_counter() - started)
+    y_true, y_pred, _ = evaluate(model, splits.test, world)
+    if world.is_main:
+        write_artifacts(
+            config,
+            model,
+            splits,
+            preprocessing,
+            result,
+            (y_true.numpy(), y_pred.numpy()),
+            epochs,
+            world,
+            time.perf_counter() - started,
+        )
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
@@ -164,13 +205,14 @@ def write_artifacts(
     splits: Splits,
     preprocessing: Preprocessing,
     result: TrainResult,
+    predictions: tuple,
     epochs: int,
+    world: World,
     duration_s: float,
 ) -> dict:
-    """Evaluate the best epoch on the test split and write every artifact; metrics.json goes last."""
+    """Write every artifact from the test-split predictions (y_true, y_pred); metrics.json goes last."""
     out = Path(config.out)
-    y_true, y_pred, _ = evaluate(model, splits.test)
-    y_true, y_pred = y_true.numpy(), y_pred.numpy()
+    y_true, y_pred = predictions
     versions = library_versions()
     metrics = compute_metrics(y_true, y_pred, splits.labels)
     metrics["history"] = [stats.as_dict() for stats in result.history]
@@ -184,7 +226,7 @@ def write_artifacts(
         "interrupted": result.interrupted,
         "duration_s": round(duration_s, 3),
         "commit": current_commit(),
-        "world_size": 1,
+        "world_size": world.world_size,
         "device": str(next(model.parameters()).device),
         "threads": torch.get_num_threads(),
         "versions": versions,
