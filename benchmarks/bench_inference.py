@@ -81,11 +81,16 @@ def bare_script(model: Path, folder: Path) -> None:
         sys.argv = saved
 
 
-def measure(model: Path, images: int, repeats: int, workdir: Path) -> dict:
+def measure(model: Path, images: int, repeats: int, workdir: Path, threads: int = 0) -> dict:
     many, one = workdir / "many", workdir / "one"
     write_digit_pngs(many, images)
     write_digit_pngs(one, 1)
     sys.path.insert(0, str(ROOT))
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # for the processes started below
     from inference.cli import main as inference_main  # imports torch later, in the first run
 
     def inference(folder: Path) -> Callable[[], object]:
@@ -114,7 +119,7 @@ def measure(model: Path, images: int, repeats: int, workdir: Path) -> dict:
     )
     for name, times in seconds.items():
         print(f"  {name:<24} best {times['best']:7.3f} s   median {times['median']:7.3f} s", file=sys.stderr)
-    return summarise(seconds, images)
+    return summarise(seconds, images) | {"threads": threads or "torch default"}
 
 
 def summarise(seconds: dict, images: int) -> dict:
@@ -143,7 +148,7 @@ def format_summary(result: dict) -> str:
     rates = result["images_per_s"]
     return "\n".join(
         [
-            f"{result['images']} PNGs, best of the repeats:",
+            f"{result['images']} PNGs, best of the repeats, torch threads: {result['threads']}",
             f"  images/s warm         inference {rates['inference_warm']:7.0f}   "
             f"bare {rates['bare_warm']:7.0f}   ratio {result['ratio_warm']:.2f}x",
             f"  images/s end to end   inference {rates['inference_end_to_end']:7.0f}   "
@@ -164,11 +169,18 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=2000, help="how many PNGs (default: 2000)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement; the fastest counts")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch CPU threads for both tools (0: torch's default). On a busy machine 1 gives steady numbers: "
+        "idle threads then wait for no core",
+    )
     args = parser.parse_args()
     if not args.model.is_file():
         parser.error(f"--model {args.model}: no such file (train first: invoke train)")
     with tempfile.TemporaryDirectory(prefix="bench-inference-") as workdir:
-        result = measure(args.model.resolve(), args.images, args.repeats, Path(workdir))
+        result = measure(args.model.resolve(), args.images, args.repeats, Path(workdir), threads=args.threads)
     print(format_summary(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

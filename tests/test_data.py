@@ -1,11 +1,10 @@
-"""training.data: the stratified, disjoint, deterministic split and dataset-name checks."""
+"""training.data: the stratified, disjoint, deterministic split and in-memory digits."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from training.data import DataError, load_splits, stratified_split, validate_dataset_name
+from training.data import load_splits, stratified_split
 
 
 def test_split_is_disjoint_complete_and_stratified() -> None:
@@ -40,19 +39,3 @@ def test_digits_load_as_unit_range_tensors() -> None:
     assert splits.train.images.min().item() == 0.0
     assert splits.train.images.max().item() == 1.0
     assert splits.labels == [str(d) for d in range(10)]
-
-
-@pytest.mark.parametrize(
-    ("name", "message"),
-    [
-        ("cifar", "unknown dataset"),
-        ("digits:x", "unknown dataset"),
-        ("folder:", "needs a path"),
-        ("folder:/nope", "does not exist"),
-    ],
-    ids=["unknown", "digits-with-path", "folder-without-path", "missing-folder"],
-)
-def test_bad_dataset_names_are_refused_with_a_message(name: str, message: str) -> None:
-    """Unknown names and missing folders raise DataError that says what is wrong."""
-    with pytest.raises(DataError, match=message):
-        validate_dataset_name(name)

@@ -7,8 +7,7 @@ import signal
 import sys
 from dataclasses import fields
 
-from training.config import DEFAULT_EPOCHS, TrainConfig
-from training.data import DATASETS, DataError, validate_dataset_name
+from training.config import DATASETS, DEFAULT_EPOCHS, DataError, TrainConfig, validate_dataset_name
 
 
 def positive_int(text: str) -> int:

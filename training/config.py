@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+DATASETS = ("digits", "mnist", "fashion-mnist", "folder:PATH")
 DEFAULT_EPOCHS = {"digits": 30, "mnist": 5, "fashion-mnist": 10, "folder": 20}
 
 
@@ -29,3 +31,19 @@ class TrainConfig:
 
     def resolved_epochs(self) -> int:
         return self.epochs or DEFAULT_EPOCHS[self.dataset_kind]
+
+
+class DataError(Exception):
+    """A dataset that cannot be found, fetched or read; the message names it."""
+
+
+def validate_dataset_name(dataset: str) -> None:
+    """Raise DataError for a name that is none of DATASETS, or a folder that does not exist."""
+    kind, _, path = dataset.partition(":")
+    if kind == "folder":
+        if not path:
+            raise DataError("--dataset folder:PATH needs a path, e.g. folder:data/my-images")
+        if not Path(path).is_dir():
+            raise DataError(f"--dataset {dataset}: folder {path} does not exist")
+    elif kind not in ("digits", "mnist", "fashion-mnist") or path:
+        raise DataError(f"--dataset {dataset}: unknown dataset (choose from {', '.join(DATASETS)})")

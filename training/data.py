@@ -12,12 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "folder:PATH")
+from training.config import DataError, validate_dataset_name
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
-
-
-class DataError(Exception):
-    """A dataset that cannot be found, fetched or read; the message names it."""
 
 
 @dataclass
@@ -42,18 +39,6 @@ class Splits:
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
-
-
-def validate_dataset_name(dataset: str) -> None:
-    """Raise DataError for a name that is none of DATASETS, or a folder that does not exist."""
-    kind, _, path = dataset.partition(":")
-    if kind == "folder":
-        if not path:
-            raise DataError("--dataset folder:PATH needs a path, e.g. folder:data/my-images")
-        if not Path(path).is_dir():
-            raise DataError(f"--dataset {dataset}: folder {path} does not exist")
-    elif kind not in ("digits", "mnist", "fashion-mnist") or path:
-        raise DataError(f"--dataset {dataset}: unknown dataset (choose from {', '.join(DATASETS)})")
 
 
 def load_splits(
