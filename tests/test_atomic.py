@@ -30,3 +30,16 @@ def test_write_json_creates_parent_dirs(tmp_path: Path) -> None:
     write_json(target, {"accuracy": 0.99})
 
     assert json.loads(target.read_text()) == {"accuracy": 0.99}
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    """Files are readable by others as with open() under umask 022, not private like mkstemp's."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "metrics.json", {})
+    finally:
+        os.umask(old)
+
+    assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o644
