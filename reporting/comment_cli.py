@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from core.argtypes import at_least
 from reporting.github_comment import (
     CommentError,
     MissingPermission,
@@ -61,11 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--target", default="", help="pr/NUMBER or commit/SHA (default: from the Actions event)")
     parser.add_argument("--strict", action="store_true", help="fail (exit 1) when the token may not write comments")
     parser.add_argument(
-        "--retries", type=_non_negative_int, default=RetryPolicy.retries, help="retries on 5xx and rate limits"
+        "--retries", type=at_least(0), default=RetryPolicy.retries, help="retries on 5xx and rate limits"
     )
     parser.add_argument(
         "--backoff",
-        type=_non_negative_float,
+        type=at_least(0, float),
         default=RetryPolicy.backoff,
         help="seconds before a retry, doubled each time (default: %(default)s)",
     )
@@ -76,20 +77,6 @@ def _title(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("must not be empty: it names the one comment to keep updated")
     return text
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 class _Console:

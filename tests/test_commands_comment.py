@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from invoke import Config, MockContext, Result, UnexpectedExit
+from invoke import MockContext, Result, UnexpectedExit
 from ruamel.yaml import YAML
 
 import tasks
 from commands.comment import comment_command
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def project_context(**overrides: dict) -> MockContext:
-    """A MockContext with the project's invoke.yaml defaults; every command succeeds."""
-    config = Config(project_location=str(ROOT), overrides=overrides)
-    config.load_project()
-    return MockContext(config=config, run=Result(), repeat=True)
+from tests.conftest import ROOT, project_context
 
 
 def commands_run(context: MockContext) -> list[str]:
@@ -46,7 +36,7 @@ def test_comment_command(options, expected):
 
 def test_comment_task_uses_the_report_title_and_artifact_dir_from_invoke_yaml():
     """`invoke comment` publishes <artifacts>/report.md under report.title: one source for the title."""
-    c = project_context(artifacts="out", report={"title": "Digits CML"})
+    c = project_context(repeat=True, artifacts="out", report={"title": "Digits CML"})
 
     tasks.comment(c)
 
@@ -57,7 +47,7 @@ def test_comment_task_uses_the_report_title_and_artifact_dir_from_invoke_yaml():
 
 def test_comment_task_strict_comes_from_the_flag_or_invoke_yaml():
     """`comment.strict: true` in invoke.yaml (or INVOKE_COMMENT_STRICT) acts like --strict."""
-    c = project_context(comment={"strict": True})
+    c = project_context(repeat=True, comment={"strict": True})
 
     tasks.comment(c, target="commit/abcdef1")
 
@@ -80,7 +70,7 @@ def workflow_task_sequence() -> list[str]:
 
 def commands_of(task_names: list[str]) -> list[str]:
     """The commands the named tasks run, one after the other, with the project defaults."""
-    c = project_context()
+    c = project_context(repeat=True)
     for name in task_names:
         getattr(tasks, name)(c)
     return commands_run(c)
@@ -89,7 +79,7 @@ def commands_of(task_names: list[str]) -> list[str]:
 def test_ci_runs_what_the_workflows_run_in_the_same_order():
     """`invoke ci` = ci.yaml then cml.yaml's PR job, without publishing unless asked."""
     sequence = workflow_task_sequence()
-    c = project_context()
+    c = project_context(repeat=True)
 
     tasks.ci(c)
 
@@ -100,7 +90,7 @@ def test_ci_runs_what_the_workflows_run_in_the_same_order():
 def test_ci_publish_adds_the_comment_when_the_report_exists(tmp_path):
     """`invoke ci --publish` ends with `invoke comment`, as the workflow does."""
     (tmp_path / "report.md").write_text("# CML report\n")
-    c = project_context(artifacts=str(tmp_path))
+    c = project_context(repeat=True, artifacts=str(tmp_path))
 
     tasks.ci(c, publish=True, target="pr/3")
 
@@ -121,7 +111,7 @@ def fail_when(context: MockContext, fragment: str, exited: int) -> None:
 def test_ci_goes_on_without_a_baseline_and_still_publishes_a_failed_gate(tmp_path):
     """A baseline failure does not stop the report; a failed gate is still published, then fails ci."""
     (tmp_path / "report.md").write_text("# CML report\n")
-    c = project_context(artifacts=str(tmp_path))
+    c = project_context(repeat=True, artifacts=str(tmp_path))
     fail_when(c, "reporting render", exited=3)
 
     with pytest.raises(UnexpectedExit) as error:
@@ -135,7 +125,7 @@ def test_ci_goes_on_without_a_baseline_and_still_publishes_a_failed_gate(tmp_pat
 
 def test_ci_continues_after_a_failed_baseline():
     """As cml.yaml's continue-on-error: no baseline, the report still runs."""
-    c = project_context()
+    c = project_context(repeat=True)
     fail_when(c, "reporting baseline", exited=1)
 
     tasks.ci(c)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from invoke import Config, Exit, MockContext, Result
+from invoke import Exit, Result
 
 import tasks
 from commands.docker import (
@@ -23,18 +23,11 @@ from commands.docker import (
     run_infer_command,
     run_train_command,
 )
+from tests.conftest import ROOT, project_context
 
-ROOT = Path(__file__).resolve().parents[1]
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 NO_ENGINE = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
 USER = f"{os.getuid()}:{os.getgid()}"
-
-
-def project_context(run: Result | None = None) -> MockContext:
-    """A MockContext with the defaults from the project's invoke.yaml."""
-    config = Config(project_location=str(ROOT))
-    config.load_project()
-    return MockContext(config=config, run=Result() if run is None else run)  # a failed Result is falsy
 
 
 @pytest.fixture

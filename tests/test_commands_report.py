@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from invoke import Config, MockContext, Result
 
 import tasks
 from commands.report import baseline_command, report_command
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def project_context() -> MockContext:
-    """A MockContext with the defaults from the project's invoke.yaml."""
-    config = Config(project_location=str(ROOT))
-    config.load_project()
-    return MockContext(config=config, run=Result())
+from tests.conftest import project_context
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from invoke import Config, MockContext, Result
 
 import tasks
 from commands.train import train_command
+from tests.conftest import project_context
 
 
 @pytest.mark.parametrize(
@@ -30,8 +30,7 @@ def test_train_command(kwargs: dict, expected: str) -> None:
 
 def test_train_task_reads_defaults_from_invoke_yaml() -> None:
     """`invoke train` with no flags uses invoke.yaml's dataset, seed and artifact dir."""
-    c = MockContext(config=Config(project_location=str(tasks.__file__).rsplit("/", 1)[0]), run=Result())
-    c.config.load_project()
+    c = project_context()
 
     tasks.train(c)
 
@@ -40,8 +39,7 @@ def test_train_task_reads_defaults_from_invoke_yaml() -> None:
 
 def test_train_task_flags_override_defaults() -> None:
     """Flags win over invoke.yaml."""
-    c = MockContext(config=Config(project_location=str(tasks.__file__).rsplit("/", 1)[0]), run=Result())
-    c.config.load_project()
+    c = project_context()
 
     tasks.train(c, epochs=2, seed=7, dataset="mnist", out="/tmp/x")
 
@@ -85,8 +83,7 @@ def test_inconsistent_launch_flags_are_refused(kwargs: dict, message: str) -> No
 
 def test_train_task_with_nproc_runs_the_exact_torchrun_command() -> None:
     """`invoke train --nproc 2` runs torchrun with two processes on this node."""
-    c = MockContext(config=Config(project_location=str(tasks.__file__).rsplit("/", 1)[0]), run=Result())
-    c.config.load_project()
+    c = project_context()
 
     tasks.train(c, nproc=2, epochs=3)
 

@@ -7,28 +7,11 @@ import signal
 import sys
 from dataclasses import fields
 
+from core.argtypes import at_least
 from training.config import DATASETS, DEFAULT_EPOCHS, DataError, TrainConfig, validate_dataset_name
 
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 0.5:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 0.5, got {value}")
-    return value
+positive_int = at_least(1)
+non_negative_int = at_least(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
