@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.argtypes import at_least
 from inference.inputs import IMAGE_SUFFIXES, InputError, resolve_input
 from inference.output import OUTPUT_SUFFIXES, format_table, prediction_rows, write_predictions
 
@@ -45,16 +46,6 @@ class _OneLineErrorParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineErrorParser(
         prog="python -m inference",
@@ -67,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", default="artifacts/model.pt", metavar="PATH", help="checkpoint (default: artifacts/model.pt)"
     )
     parser.add_argument("--output", metavar="FILE", help="also write the predictions to FILE (.csv or .json)")
-    parser.add_argument("--batch-size", type=_positive_int, default=256, metavar="N", help="images per forward pass")
-    parser.add_argument("--top-k", type=_positive_int, default=1, metavar="K", help="also list the K-1 runners-up")
+    parser.add_argument("--batch-size", type=at_least(1), default=256, metavar="N", help="images per forward pass")
+    parser.add_argument("--top-k", type=at_least(1), default=1, metavar="K", help="also list the K-1 runners-up")
     parser.add_argument("--recursive", action="store_true", help="include images in sub-folders of --input")
     return parser
 

@@ -8,6 +8,7 @@ background (like MNIST and the digits data). No torch here: bad input fails fast
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ class InputError(Exception):
     """Input that cannot be predicted at all; the one-line message names the path."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sample:
     name: str | int  # the file path, or the array index for a .npy input
     pixels: np.ndarray | None  # float32 (H, W) in [0, 1]; None when it could not be read
@@ -79,15 +80,24 @@ def resolve_input(path: str | Path, *, recursive: bool = False) -> ImageFiles | 
 
 def find_images(folder: Path, *, recursive: bool = False) -> list[Path]:
     """Image files in `folder` (and its sub-folders if `recursive`), sorted; other files are ignored."""
-    candidates = folder.rglob("*") if recursive else folder.iterdir()
     try:
-        paths = sorted(p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        paths = sorted(_image_files(folder, recursive=recursive), key=lambda path: path.parts)
     except OSError as exc:
-        raise InputError(f"{folder}: cannot list folder ({exc.strerror or exc})") from None
+        raise InputError(f"{exc.filename or folder}: cannot list folder ({exc.strerror or exc})") from None
     if not paths:
         where = "or its sub-folders " if recursive else ""
         raise InputError(f"{folder}: no images in this folder {where}(looked for {', '.join(IMAGE_SUFFIXES)})")
     return paths
+
+
+def _image_files(folder: Path, *, recursive: bool) -> Iterator[Path]:
+    # scandir knows each entry's type without a stat call: listing thousands of files stays cheap.
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_file() and os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES:
+                yield folder / entry.name
+            elif recursive and entry.is_dir(follow_symlinks=False):  # no endless loop through a link cycle
+                yield from _image_files(folder / entry.name, recursive=True)
 
 
 def read_image(path: Path, input_size: tuple[int, int]) -> Sample:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from invoke import Config, MockContext, Result
 
 import tasks
 from commands.predict import default_model, predict_command
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def project_context() -> MockContext:
-    """A MockContext with the defaults from the project's invoke.yaml."""
-    config = Config(project_location=str(ROOT))
-    config.load_project()
-    return MockContext(config=config, run=Result())
+from tests.conftest import project_context
 
 
 def test_default_model_lives_in_the_artifact_dir():
@@ -70,8 +59,7 @@ def test_task_flags_override_the_defaults():
 
 def test_task_model_follows_the_artifact_dir():
     """With no model configured, a different artifact dir moves the default checkpoint with it."""
-    c = project_context()
-    c.config.artifacts = "runs/42"
+    c = project_context(artifacts="runs/42")
 
     tasks.predict(c, input="a.png")
 

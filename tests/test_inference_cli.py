@@ -79,6 +79,17 @@ def test_folder_prints_a_table_and_exits_0(capsys, digit_folder, untrained_check
     assert err.strip() == "predicted 6 images"
 
 
+@pytest.mark.parametrize(("tty", "shown"), [(True, True), (False, False)], ids=["terminal", "piped"])
+def test_progress_bar_only_for_a_watched_terminal(capsys, monkeypatch, digit_folder, untrained_checkpoint, tty, shown):
+    """More images than one batch: a progress bar on stderr when it is a terminal, none in logs or pipes."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: tty)
+
+    code, _, err = run_cli(capsys, "--input", digit_folder, "--model", untrained_checkpoint, "--batch-size", "2")
+
+    assert code == 0
+    assert ("predicting: 100%" in err and "6/6" in err) is shown
+
+
 def test_corrupt_image_is_named_skipped_and_the_rest_written(capsys, tmp_path, digit_folder, untrained_checkpoint):
     """An unreadable image in a folder: a warning naming it, the others predicted and written, exit 1."""
     (digit_folder / "03.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
@@ -114,10 +125,7 @@ def test_booby_trap_is_armed(tmp_path, kind):
     marker = tmp_path / "pwned"
     path = booby_trapped_checkpoint(tmp_path / "model.pt", marker, kind)
 
-    if kind == "torch-save":
-        loaded = torch.load(path, weights_only=False)
-    else:
-        loaded = pickle.loads(path.read_bytes())
+    loaded = torch.load(path, weights_only=False) if kind == "torch-save" else pickle.loads(path.read_bytes())
     loaded["labels"].close()  # the file object the payload opened
 
     assert marker.exists()
@@ -206,7 +214,7 @@ def batch_size_zero(tmp_path: Path) -> dict:
         (all_images_corrupt, "corrupt: none of the 2 images could be read"),
         (bad_output_suffix, "preds.txt: must end in .csv or .json"),
         (top_k_too_large, "--top-k 11: the model knows only 10 labels"),
-        (batch_size_zero, "argument --batch-size: 0 must be at least 1"),
+        (batch_size_zero, "argument --batch-size: must be at least 1, got 0"),
     ],
     ids=[
         "missing-model",

@@ -40,6 +40,16 @@ def test_recursive_folder_includes_sub_folders(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in source.paths] == ["a/z.png", "b.png"]
 
 
+def test_recursive_listing_does_not_follow_a_link_cycle(tmp_path):
+    """A sub-folder link pointing back up is not walked into: listing ends, each image once."""
+    write_png(tmp_path / "a" / "x.png", np.zeros((8, 8)))
+    (tmp_path / "a" / "up").symlink_to(tmp_path, target_is_directory=True)
+
+    source = resolve_input(tmp_path, recursive=True)
+
+    assert source.paths == [tmp_path / "a" / "x.png"]
+
+
 def missing_file(root: Path) -> Path:
     return root / "missing.png"
 

@@ -9,6 +9,7 @@ from dataclasses import fields
 
 from core.argtypes import at_least
 from training.config import DATASETS, DEFAULT_EPOCHS, DataError, TrainConfig, validate_dataset_name
+from training.sidecar import start_sidecar
 
 positive_int = at_least(1)
 non_negative_int = at_least(0)
@@ -84,12 +85,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     config = config_from_args(args)
 
-    from training.run import run  # torch is imported only once the flags are valid
-
     # A cancelled CI job gets SIGTERM: stop like Ctrl-C, after the last complete epoch.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    sidecar = start_sidecar(config.data_options())  # before torch is imported: see training.sidecar
     try:
-        return run(config, device_name=args.device)
+        from training.run import run  # torch is imported only once the flags are valid
+
+        return run(config, sidecar, device_name=args.device)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        sidecar.close()

@@ -32,6 +32,17 @@ class TrainConfig:
     def resolved_epochs(self) -> int:
         return self.epochs or DEFAULT_EPOCHS[self.dataset_kind]
 
+    def data_options(self) -> dict:
+        """The keyword arguments of training.data.load_splits."""
+        return {
+            "dataset": self.dataset,
+            "seed": self.seed,
+            "val_fraction": self.val_fraction,
+            "test_fraction": self.test_fraction,
+            "data_dir": self.data_dir,
+            "image_size": self.image_size,
+        }
+
 
 class DataError(Exception):
     """A dataset that cannot be found, fetched or read; the message names it."""

@@ -1,7 +1,9 @@
-"""Datasets as in-memory tensors, split stratified into train / validation / test.
+"""Datasets as in-memory arrays, split stratified into train / validation / test.
 
 Every dataset is brought to float pixels in [0, 1], shape (N, 1, H, W), bright ink on a
-dark background; small datasets stay in memory as tensors so batching costs nothing.
+dark background. Loading needs no torch (torchvision only for mnist and folders), so it can
+run in the sidecar process; training turns the arrays into tensors without a copy, and
+small datasets stay in memory so batching costs nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from training.config import DataError, validate_dataset_name
 
@@ -19,11 +20,16 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 @dataclass
 class Split:
-    images: torch.Tensor  # float32 (N, 1, H, W) in [0, 1]
-    targets: torch.Tensor  # int64 (N,)
+    images: np.ndarray  # float32 (N, 1, H, W) in [0, 1]; a torch.Tensor after as_tensors()
+    targets: np.ndarray  # int64 (N,)
 
     def __len__(self) -> int:
         return len(self.targets)
+
+    def as_tensors(self) -> Split:
+        import torch
+
+        return Split(images=torch.from_numpy(self.images), targets=torch.from_numpy(self.targets))
 
 
 @dataclass
@@ -39,6 +45,9 @@ class Splits:
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+    def as_tensors(self) -> Splits:
+        return Splits(self.train.as_tensors(), self.val.as_tensors(), self.test.as_tensors(), self.labels)
 
 
 def load_splits(
@@ -91,8 +100,8 @@ def stratified_split(
 
 
 def _to_split(pixels: np.ndarray, targets: np.ndarray) -> Split:
-    images = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).unsqueeze(1)
-    return Split(images=images, targets=torch.from_numpy(targets.astype(np.int64)))
+    images = np.ascontiguousarray(pixels, dtype=np.float32)[:, np.newaxis]
+    return Split(images=images, targets=np.ascontiguousarray(targets, dtype=np.int64))
 
 
 def _load_digits() -> tuple[np.ndarray, np.ndarray, list[str]]:

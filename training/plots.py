@@ -9,7 +9,7 @@ import numpy as np
 from core.atomic import atomic_path
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -22,7 +22,7 @@ def save_confusion_matrix(path: str | os.PathLike, matrix: list[list[int]], labe
     """Plot the confusion matrix (rows = true label) to `path`."""
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    plt = _pyplot()
+    plt = pyplot()
     size = max(5.0, 0.45 * len(labels))
     fig, ax = plt.subplots(figsize=(size, size))
     display = ConfusionMatrixDisplay(np.asarray(matrix), display_labels=labels)
@@ -35,7 +35,7 @@ def save_confusion_matrix(path: str | os.PathLike, matrix: list[list[int]], labe
 
 def save_training_curves(path: str | os.PathLike, history: list[dict]) -> None:
     """Plot train/validation loss and validation accuracy per epoch to `path`."""
-    plt = _pyplot()
+    plt = pyplot()
     epochs = [h["epoch"] for h in history]
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
     loss_ax.plot(epochs, [h["train_loss"] for h in history], label="train")

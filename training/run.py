@@ -12,16 +12,15 @@ from pathlib import Path
 
 import torch
 
-from core.atomic import write_json, write_text
+from core.atomic import write_json
 from core.checkpoint import Checkpoint, save_checkpoint
 from core.network import ConvNet, ModelConfig
 from core.preprocess import Preprocessing
 from training.config import TrainConfig
-from training.data import Splits, load_splits
+from training.data import Splits
 from training.distributed import SINGLE, World, join_world, leave_world
 from training.loop import EpochStats, TrainResult, evaluate, train_model
-from training.metrics import classification_report_text, compute_metrics
-from training.plots import save_confusion_matrix, save_training_curves
+from training.sidecar import ForkedSidecar, InProcessSidecar
 
 EXIT_INTERRUPTED = 130
 
@@ -110,41 +109,35 @@ def current_commit() -> str | None:
 
 
 def library_versions() -> dict[str, str]:
-    import numpy
-    import sklearn
+    # Package metadata, not imports: scikit-learn is the sidecar's, and importing it here costs time.
+    from importlib.metadata import version
 
     return {
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "sklearn": sklearn.__version__,
+        "torch": str(torch.__version__),
+        "numpy": version("numpy"),
+        "sklearn": version("scikit-learn"),
     }
 
 
-def run(config: TrainConfig, device_name: str = "auto") -> int:
+def run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device_name: str = "auto") -> int:
     """Train with `config` and write the artifacts into `config.out`; returns the exit code.
 
-    Under torchrun every rank runs this; only rank 0 logs and writes the artifacts.
+    `sidecar` loads the data and writes the reports (see training.sidecar). Under torchrun every
+    rank runs this; only rank 0 logs and writes the artifacts.
     """
     world = join_world(device_type(device_name))
     try:
-        return _run(config, device_name, world)
+        return _run(config, sidecar, device_name, world)
     finally:
         leave_world(world)
 
 
-def _run(config: TrainConfig, device_name: str, world: World) -> int:
+def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device_name: str, world: World) -> int:
     started = time.perf_counter()
     device = pick_device(device_name, world.local_rank)
     epochs = config.resolved_epochs()
-    splits = load_splits(
-        config.dataset,
-        seed=config.seed,
-        val_fraction=config.val_fraction,
-        test_fraction=config.test_fraction,
-        data_dir=config.data_dir,
-        image_size=config.image_size,
-    )
+    splits = sidecar.splits().as_tensors()
     # Every rank draws the same initial weights; augmentation and dropout differ per rank.
     generator = seed_everything(config.seed, pick_threads(config.threads, splits.input_size), device)
     preprocessing = standardise_splits(splits)
@@ -185,39 +178,48 @@ def _run(config: TrainConfig, device_name: str, world: World) -> int:
     model.load_state_dict(result.best_state)
     y_true, y_pred, _ = evaluate(model, splits.test, world)
     if world.is_main:
-        write_artifacts(
-            config,
-            model,
-            splits,
-            preprocessing,
-            result,
-            (y_true.numpy(), y_pred.numpy()),
-            epochs,
-            world,
-            time.perf_counter() - started,
+        history = [stats.as_dict() for stats in result.history]
+        sidecar.request_reports(
+            out=config.out, y_true=y_true.numpy(), y_pred=y_pred.numpy(), labels=splits.labels, history=history
+        )
+        save_model(config, model, splits.labels, preprocessing)
+        metrics = sidecar.reports()
+        metrics |= {"history": history, "best_epoch": result.best_epoch}
+        metrics["run"] = run_facts(config, splits, result, epochs, world, device, time.perf_counter() - started)
+        write_json(Path(config.out) / "metrics.json", metrics)  # last: its presence means a complete set
+        print(
+            f"test accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f} "
+            f"(best epoch {result.best_epoch}); artifacts in {config.out}/",
+            file=sys.stderr,
         )
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
-def write_artifacts(
+def save_model(config: TrainConfig, model: ConvNet, labels: list[str], preprocessing: Preprocessing) -> None:
+    save_checkpoint(
+        Path(config.out) / "model.pt",
+        Checkpoint(
+            model_config=model.config,
+            model_state=model.state_dict(),
+            labels=labels,
+            preprocessing=preprocessing,
+            train_config=asdict(config),
+            versions=library_versions(),
+        ),
+    )
+
+
+def run_facts(
     config: TrainConfig,
-    model: ConvNet,
     splits: Splits,
-    preprocessing: Preprocessing,
     result: TrainResult,
-    predictions: tuple,
     epochs: int,
     world: World,
+    device: torch.device,
     duration_s: float,
 ) -> dict:
-    """Write every artifact from the test-split predictions (y_true, y_pred); metrics.json goes last."""
-    out = Path(config.out)
-    y_true, y_pred = predictions
-    versions = library_versions()
-    metrics = compute_metrics(y_true, y_pred, splits.labels)
-    metrics["history"] = [stats.as_dict() for stats in result.history]
-    metrics["best_epoch"] = result.best_epoch
-    metrics["run"] = {
+    """The `run` section of metrics.json: what was trained, how, where and with which versions."""
+    return {
         "dataset": config.dataset,
         "split": splits.sizes(),
         "seed": config.seed,
@@ -227,29 +229,8 @@ def write_artifacts(
         "duration_s": round(duration_s, 3),
         "commit": current_commit(),
         "world_size": world.world_size,
-        "device": str(next(model.parameters()).device),
+        "device": device.type,
         "threads": torch.get_num_threads(),
-        "versions": versions,
+        "versions": library_versions(),
         "config": asdict(config),
     }
-    save_checkpoint(
-        out / "model.pt",
-        Checkpoint(
-            model_config=model.config,
-            model_state=model.state_dict(),
-            labels=splits.labels,
-            preprocessing=preprocessing,
-            train_config=asdict(config),
-            versions=versions,
-        ),
-    )
-    write_text(out / "classification_report.txt", classification_report_text(y_true, y_pred, splits.labels))
-    save_confusion_matrix(out / "confusion_matrix.png", metrics["confusion_matrix"], splits.labels)
-    save_training_curves(out / "training_curves.png", metrics["history"])
-    write_json(out / "metrics.json", metrics)
-    print(
-        f"test accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f} "
-        f"(best epoch {result.best_epoch}); artifacts in {out}/",
-        file=sys.stderr,
-    )
-    return metrics

@@ -1,0 +1,96 @@
+"""training.sidecar: the forked helper gives what the in-process steps give, and fails loudly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.config import DataError, TrainConfig
+from training.sidecar import ForkedSidecar, InProcessSidecar
+
+HISTORY = [{"epoch": 1, "train_loss": 1.0, "val_loss": 0.9, "val_accuracy": 0.5, "lr": 0.001}]
+
+
+def test_forked_and_in_process_sidecars_load_the_same_splits() -> None:
+    """The forked child's splits are identical to loading in this process."""
+    options = TrainConfig(seed=5).data_options()
+    forked = ForkedSidecar(options)
+
+    try:
+        from_child = forked.splits()
+    finally:
+        forked.close()
+    here = InProcessSidecar(options).splits()
+
+    for name in ("train", "val", "test"):
+        assert np.array_equal(getattr(from_child, name).images, getattr(here, name).images)
+        assert np.array_equal(getattr(from_child, name).targets, getattr(here, name).targets)
+    assert from_child.labels == here.labels
+
+
+def test_forked_sidecar_writes_the_reports_and_returns_metrics(tmp_path: Path) -> None:
+    """After the splits, a report request writes the text report and both PNGs and returns metrics."""
+    sidecar = ForkedSidecar(TrainConfig().data_options())
+    y_true = np.array([0, 1, 2, 2])
+    y_pred = np.array([0, 1, 2, 1])
+
+    try:
+        sidecar.splits()
+        sidecar.request_reports(
+            out=str(tmp_path), y_true=y_true, y_pred=y_pred, labels=["a", "b", "c"], history=HISTORY
+        )
+        metrics = sidecar.reports()
+    finally:
+        sidecar.close()
+
+    assert metrics["accuracy"] == 0.75
+    assert metrics["confusion_matrix"] == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "classification_report.txt",
+        "confusion_matrix.png",
+        "training_curves.png",
+    }
+    assert json.dumps(metrics)  # plain data, ready for metrics.json
+
+
+def test_a_data_error_in_the_child_is_raised_here(tmp_path: Path) -> None:
+    """A dataset the child cannot read raises DataError with the child's message in this process."""
+    from PIL import Image
+
+    (tmp_path / "only-one-class").mkdir()
+    Image.new("L", (8, 8)).save(tmp_path / "only-one-class" / "a.png")
+    sidecar = ForkedSidecar(TrainConfig(dataset=f"folder:{tmp_path}").data_options())
+
+    with pytest.raises(DataError, match="at least two classes"):
+        try:
+            sidecar.splits()
+        finally:
+            sidecar.close()
+
+
+def test_a_crash_in_the_child_is_a_runtime_error_with_its_traceback(tmp_path: Path) -> None:
+    """An unexpected failure while writing reports surfaces as RuntimeError carrying the child's traceback."""
+    sidecar = ForkedSidecar(TrainConfig().data_options())
+
+    with pytest.raises(RuntimeError, match="sidecar process failed"):
+        try:
+            sidecar.splits()
+            sidecar.request_reports(
+                out=str(tmp_path), y_true=np.array([0]), y_pred=np.array([0]), labels=[], history=[]
+            )
+            sidecar.reports()
+        finally:
+            sidecar.close()
+
+
+def test_closing_without_reports_ends_the_child() -> None:
+    """A rank that needs no reports just closes; the child exits on its own."""
+    sidecar = ForkedSidecar(TrainConfig().data_options())
+    sidecar.splits()
+
+    sidecar.close()
+
+    assert sidecar._process.exitcode == 0
