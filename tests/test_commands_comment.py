@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from helpers import ROOT, project_context
 from invoke import MockContext, Result, UnexpectedExit
 from ruamel.yaml import YAML
 
 import tasks
 from commands.comment import comment_command
-from tests.conftest import ROOT, project_context
 
 
 def commands_run(context: MockContext) -> list[str]:

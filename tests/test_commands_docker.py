@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, project_context
 from invoke import Exit, Result
 
 import tasks
@@ -23,7 +24,6 @@ from commands.docker import (
     run_infer_command,
     run_train_command,
 )
-from tests.conftest import ROOT, project_context
 
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 NO_ENGINE = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"

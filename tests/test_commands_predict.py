@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import project_context
 
 import tasks
 from commands.predict import default_model, predict_command
-from tests.conftest import project_context
 
 
 def test_default_model_lives_in_the_artifact_dir():

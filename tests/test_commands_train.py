@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import project_context
 
 import tasks
 from commands.train import train_command
-from tests.conftest import project_context
 
 
 @pytest.mark.parametrize(

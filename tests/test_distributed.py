@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import torch
+from helpers import ROOT
 
-from tests.conftest import ROOT
 from training.distributed import SINGLE, World
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from tests.conftest import ROOT
+from helpers import ROOT
 
 ARTIFACTS = ("model.pt", "metrics.json", "classification_report.txt", "confusion_matrix.png", "training_curves.png")
 
