@@ -25,10 +25,11 @@ from commands.docker import (
 )
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
-from commands.train import train_command
+from commands.train import int_flag, train_command
 
 
 @task(
+    auto_shortflags=False,
     help={
         "epochs": "training epochs (default: the dataset's own default)",
         "seed": "random seed; the same seed and thread count give identical weights",
@@ -38,15 +39,15 @@ from commands.train import train_command
         "nnodes": "machines in a multi-node run; run the same task on each (default: 1)",
         "node_rank": "this machine's rank, 0 .. nnodes-1 (multi-node only)",
         "rdzv_endpoint": "HOST:PORT of node 0, where the nodes meet (multi-node only)",
-    }
+    },
 )
 def train(
     c: Context,
-    epochs: int = -1,
-    seed: int = -1,
+    epochs: int | None = None,
+    seed: int | None = None,
     dataset: str = "",
     out: str = "",
-    nproc: int = 0,
+    nproc: int | None = None,
     nnodes: int = 1,
     node_rank: int = 0,
     rdzv_endpoint: str = "",
@@ -56,10 +57,10 @@ def train(
     try:
         command = train_command(
             dataset=dataset or cfg.train.dataset,
-            seed=seed if seed >= 0 else cfg.train.seed,
+            seed=int_flag("seed", seed, cfg.train.seed),
             out=out or cfg.artifacts,
-            epochs=epochs if epochs >= 0 else cfg.train.epochs,
-            nproc=nproc or cfg.train.nproc,
+            epochs=int_flag("epochs", epochs, cfg.train.epochs),
+            nproc=int_flag("nproc", nproc, cfg.train.nproc),
             nnodes=nnodes,
             node_rank=node_rank,
             rdzv_endpoint=rdzv_endpoint,

@@ -1,4 +1,4 @@
-"""Commands for the two container images: check that an engine answers, build, run.
+"""Commands for the two container images: check that an engine answers, build, run, push.
 
 The builders are pure (strings in, a shell command out); the tasks gather the
 inputs (paths, the git commit, the user id) and run the commands.
@@ -86,6 +86,29 @@ def build_command(
     args.append("--push" if push else "--load")
     args.append(context)
     return shlex.join(args)
+
+
+def push_command(image: str) -> str:
+    """`docker push` of an image already in the local engine: exactly the one that was built and run.
+
+    Pushing what `invoke run-*` just ran, rather than building again with `--push`, means the
+    registry gets the image that passed its smoke run, not one that should be the same.
+    """
+    return shlex.join(["docker", "push", image])
+
+
+def push_target_problem(image: str) -> str:
+    """Why `image` cannot be pushed as it is named, or "" when it can.
+
+    A name with no registry or namespace (`cml-train:abc1234`) would go to Docker Hub's
+    `library/`, which holds only official images: say so before trying.
+    """
+    if "/" not in image.split("@", 1)[0]:  # a tag never holds "/": any "/" is in the name
+        return (
+            f"cannot push {image}: a name without registry or namespace. Build and push with "
+            "INVOKE_DOCKER_NAMESPACE=owner/repo (<registry>/owner/repo/<name>:<sha>), or pass --tag"
+        )
+    return ""
 
 
 @dataclass(frozen=True)

@@ -33,22 +33,37 @@ def launcher_args(*, nproc: int, nnodes: int = 1, node_rank: int = 0, rdzv_endpo
     ]
 
 
+def int_flag(name: str, value: str | int | None, default: int | None) -> int | None:
+    """An integer task flag: `default` when the flag was not given, else its value as int.
+
+    Task flags that default to None reach the task as text (invoke types a flag by its default),
+    so that "not given" and every number the user may type stay apart.
+    """
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"--{name} expects a whole number, got {value!r}") from None
+
+
 def train_command(
     *,
     dataset: str,
     seed: int,
     out: str,
-    epochs: int = 0,
+    epochs: int | None = None,
     nproc: int = 1,
     nnodes: int = 1,
     node_rank: int = 0,
     rdzv_endpoint: str = "",
 ) -> str:
-    """`python -m training ...` (or torchrun); `epochs=0` leaves the dataset's default to the training code."""
-    if nproc < 1 or nnodes < 1:
-        raise ValueError("--nproc and --nnodes must be at least 1")
+    """`python -m training ...` (or torchrun); `epochs=None` leaves the dataset's default to the training code."""
+    for name, value, minimum in (("epochs", epochs, 1), ("seed", seed, 0), ("nproc", nproc, 1), ("nnodes", nnodes, 1)):
+        if value is not None and value < minimum:
+            raise ValueError(f"--{name} must be at least {minimum}, got {value}")
     launcher = launcher_args(nproc=nproc, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint)
     args = [*launcher, "-m", "training", "--dataset", dataset, "--seed", str(seed), "--out", out]
-    if epochs:
+    if epochs is not None:
         args += ["--epochs", str(epochs)]
     return shlex.join(args)

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from core.atomic import atomic_path
+from core.messages import first_line
 from core.network import ConvNet, ModelConfig
 from core.preprocess import Preprocessing
 
@@ -73,7 +74,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     except OSError as exc:
         raise CheckpointError(f"{source}: cannot read checkpoint ({exc.strerror or exc})") from None
     except Exception as exc:  # on arbitrary bytes torch's unpickler also raises KeyError, IndexError, ...
-        reason = _first_line(exc)
+        reason = first_line(exc)
         reason = reason if reason == type(exc).__name__ else f"{type(exc).__name__}: {reason}"
         raise CheckpointError(f"{source}: not a valid checkpoint (refused to load: {reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
@@ -94,8 +95,3 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{source}: not a valid checkpoint ({exc})") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 POLARITY = "bright ink on a dark background"
+# The image files training (folder datasets) and inference (folders of images) read.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
 
 @dataclass(frozen=True)

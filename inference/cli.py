@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from core.argtypes import at_least
-from inference.inputs import IMAGE_SUFFIXES, InputError, resolve_input
+from core.preprocess import IMAGE_SUFFIXES
+from inference.inputs import InputError, resolve_input
 from inference.output import OUTPUT_SUFFIXES, format_table, prediction_rows, write_predictions
 
 EXIT_OK = 0

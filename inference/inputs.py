@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.preprocess import image_to_unit_array
+from core.messages import first_line
+from core.preprocess import IMAGE_SUFFIXES, image_to_unit_array
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 ARRAY_SUFFIX = ".npy"
 
 
@@ -109,7 +109,7 @@ def read_image(path: Path, input_size: tuple[int, int]) -> Sample:
             pixels = image_to_unit_array(image, input_size)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         # PIL raises SyntaxError for some malformed headers; all of these mean "not a readable image".
-        return Sample(name=str(path), pixels=None, problem=f"cannot read image ({_first_line(exc)})")
+        return Sample(name=str(path), pixels=None, problem=f"cannot read image ({first_line(exc)})")
     return Sample(name=str(path), pixels=pixels)
 
 
@@ -118,7 +118,7 @@ def load_array(path: Path) -> np.ndarray:
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"{path}: not a readable .npy array ({_first_line(exc)})") from None
+        raise InputError(f"{path}: not a readable .npy array ({first_line(exc)})") from None
     if array.ndim == 4 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 3:
@@ -144,8 +144,3 @@ def array_to_unit_array(image: np.ndarray, input_size: tuple[int, int]) -> np.nd
 
     as_bytes = Image.fromarray(np.rint(unit * 255.0).astype(np.uint8))  # 2-D uint8: mode "L"
     return image_to_unit_array(as_bytes, input_size)
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from core.checkpoint import CheckpointError, load_checkpoint
+from core.messages import first_line
 from core.network import ConvNet
 from core.preprocess import Preprocessing
 from inference.inputs import Sample
@@ -53,8 +54,9 @@ def load_predictor(path: str | os.PathLike) -> Predictor:
     try:
         model = checkpoint.build_model()
     except (RuntimeError, ValueError, TypeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: not a valid checkpoint (weights do not fit model_config: {reason})") from None
+        raise CheckpointError(
+            f"{path}: not a valid checkpoint (weights do not fit model_config: {first_line(exc)})"
+        ) from None
     return Predictor(model=model, preprocessing=checkpoint.preprocessing, labels=checkpoint.labels)
 
 

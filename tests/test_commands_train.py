@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from helpers import project_context
+from invoke import Exit
 
 import tasks
-from commands.train import train_command
+from commands.train import int_flag, train_command
 
 
 @pytest.mark.parametrize(
@@ -71,14 +72,16 @@ def test_several_processes_run_torchrun(kwargs: dict, launcher: str) -> None:
     [
         ({"nproc": 1, "nnodes": 2}, "--rdzv-endpoint"),
         ({"nproc": 1, "nnodes": 2, "node_rank": 2, "rdzv_endpoint": "h:1"}, "--node-rank must be between 0 and 1"),
-        ({"nproc": 0}, "at least 1"),
+        ({"nproc": 0}, "--nproc must be at least 1, got 0"),
+        ({"epochs": 0}, "--epochs must be at least 1, got 0"),
+        ({"seed": -1}, "--seed must be at least 0, got -1"),
     ],
-    ids=["multi-node-without-endpoint", "node-rank-out-of-range", "zero-processes"],
+    ids=["multi-node-without-endpoint", "node-rank-out-of-range", "zero-processes", "zero-epochs", "negative-seed"],
 )
 def test_inconsistent_launch_flags_are_refused(kwargs: dict, message: str) -> None:
     """A multi-node run without a rendezvous endpoint, or a node rank out of range, is a clear error."""
     with pytest.raises(ValueError, match=message):
-        train_command(dataset="digits", seed=0, out="artifacts", **kwargs)
+        train_command(**{"dataset": "digits", "seed": 0, "out": "artifacts", **kwargs})
 
 
 def test_train_task_with_nproc_runs_the_exact_torchrun_command() -> None:
@@ -92,3 +95,30 @@ def test_train_task_with_nproc_runs_the_exact_torchrun_command() -> None:
         echo=True,
         pty=False,
     )
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"epochs": "0"}, "--epochs must be at least 1, got 0"),
+        ({"seed": "x"}, "--seed expects a whole number, got 'x'"),
+    ],
+    ids=["zero-epochs", "non-numeric-seed"],
+)
+def test_train_task_refuses_bad_flags_with_exit_2(flags: dict, message: str) -> None:
+    """A flag the user typed is never swapped for a default: bad values stop the task with a message."""
+    c = project_context()
+
+    with pytest.raises(Exit) as stopped:
+        tasks.train(c, **flags)
+
+    assert stopped.value.code == 2
+    assert message in str(stopped.value.message)
+    c.run.assert_not_called()
+
+
+def test_int_flag_keeps_not_given_apart_from_every_number() -> None:
+    """None means "use the default"; any text is parsed, 0 and negatives included."""
+    assert int_flag("epochs", None, 30) == 30
+    assert int_flag("epochs", "0", 30) == 0
+    assert int_flag("seed", 5, 0) == 5

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from helpers import ROOT
 
@@ -28,6 +29,7 @@ def test_single_process_needs_no_process_group() -> None:
     assert torch.equal(SINGLE.unshard(torch.arange(4), 4), torch.arange(4))
 
 
+@pytest.mark.slow
 def test_two_processes_match_one_within_a_point(tmp_path: Path, trained_checkpoint: Path) -> None:
     """torchrun with 2 gloo processes writes the full artifact set once, within 1 pp of one process."""
     single = json.loads((trained_checkpoint / "metrics.json").read_text())

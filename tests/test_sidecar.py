@@ -94,3 +94,13 @@ def test_closing_without_reports_ends_the_child() -> None:
     sidecar.close()
 
     assert sidecar._process.exitcode == 0
+
+
+def test_a_parent_that_stops_early_leaves_the_child_quiet(capfd: pytest.CaptureFixture) -> None:
+    """If training stops before taking the data (a bad flag), the child exits 0 without a traceback."""
+    sidecar = ForkedSidecar(TrainConfig().data_options())
+
+    sidecar.close()
+
+    assert sidecar._process.exitcode == 0
+    assert "Traceback" not in capfd.readouterr().err

@@ -49,6 +49,7 @@ def test_checkpoint_loads_with_weights_only(trained_checkpoint: Path) -> None:
     assert 0 < payload["preprocessing"]["std"] < 1
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_weights_and_metrics(tmp_path: Path, trained_checkpoint: Path) -> None:
     """Two runs with the same seed and thread count produce bit-identical weights and the same metrics."""
     epochs = json.loads((trained_checkpoint / "metrics.json").read_text())["run"]["epochs"]
@@ -72,8 +73,10 @@ def test_same_seed_gives_identical_weights_and_metrics(tmp_path: Path, trained_c
         (["--dataset", "folder:/no/such/dir"], "/no/such/dir does not exist"),
         (["--epochs", "0"], "--epochs: must be at least 1"),
         (["--epochs", "three"], "--epochs"),
+        (["--lr", "-1"], "--lr: must be greater than 0"),
+        (["--device", "cuda"] if not torch.cuda.is_available() else ["--device", "tpu"], "--device"),
     ],
-    ids=["unknown-dataset", "missing-folder", "zero-epochs", "non-numeric-epochs"],
+    ids=["unknown-dataset", "missing-folder", "zero-epochs", "non-numeric-epochs", "negative-lr", "unavailable-device"],
 )
 def test_bad_flags_exit_2_with_a_message_and_no_traceback(tmp_path: Path, args: list[str], message: str) -> None:
     """Bad flags give a one-line error naming the flag, exit code 2, no traceback, nothing written."""

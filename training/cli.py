@@ -7,8 +7,8 @@ import signal
 import sys
 from dataclasses import fields
 
-from core.argtypes import at_least
-from training.config import DATASETS, DEFAULT_EPOCHS, DataError, TrainConfig, validate_dataset_name
+from core.argtypes import above, at_least
+from training.config import DATASETS, DEFAULT_EPOCHS, DataError, TrainConfig, UsageError, validate_dataset_name
 from training.sidecar import start_sidecar
 
 positive_int = at_least(1)
@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", default=defaults.out, help="artifact directory (default: %(default)s)")
     parser.add_argument("--batch-size", type=positive_int, default=defaults.batch_size, help="default: %(default)s")
-    parser.add_argument("--lr", type=float, default=defaults.lr, help="peak learning rate (default: %(default)s)")
+    parser.add_argument(
+        "--lr", type=above(0, float), default=defaults.lr, help="peak learning rate (default: %(default)s)"
+    )
     parser.add_argument(
         "--shift",
         type=non_negative_int,
@@ -92,8 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         from training.run import run  # torch is imported only once the flags are valid
 
         return run(config, sidecar, device_name=args.device)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (DataError, UsageError) as exc:
+        print(f"python -m training: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before the first epoch (the loop itself stops cleanly after one)
+        print("interrupted: nothing written", file=sys.stderr)
+        return 130
     finally:
         sidecar.close()

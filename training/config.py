@@ -48,6 +48,10 @@ class DataError(Exception):
     """A dataset that cannot be found, fetched or read; the message names it."""
 
 
+class UsageError(Exception):
+    """Flags that cannot work together or on this machine; the message names the flag."""
+
+
 def validate_dataset_name(dataset: str) -> None:
     """Raise DataError for a name that is none of DATASETS, or a folder that does not exist."""
     kind, _, path = dataset.partition(":")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.messages import first_line
+from core.preprocess import IMAGE_SUFFIXES
 from training.config import DataError, validate_dataset_name
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _load_torchvision(kind: str, data_dir: Path, *, seed: int, val_fraction: flo
         test = dataset_class(str(data_dir), train=False, download=True)
     except (RuntimeError, OSError) as exc:
         raise DataError(
-            f"--dataset {kind}: not found in {data_dir} and could not be downloaded ({_first_line(exc)}); "
+            f"--dataset {kind}: not found in {data_dir} and could not be downloaded ({first_line(exc)}); "
             f"download it on a machine with internet access into {data_dir}"
         ) from None
     train_pixels = train.data.numpy().astype(np.float32) / 255.0
@@ -158,8 +158,3 @@ def _load_torchvision(kind: str, data_dir: Path, *, seed: int, val_fraction: flo
         test=_to_split(test.data.numpy().astype(np.float32) / 255.0, test.targets.numpy()),
         labels=[str(name) for name in train.classes],
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

@@ -16,7 +16,7 @@ from core.atomic import write_json
 from core.checkpoint import Checkpoint, save_checkpoint
 from core.network import ConvNet, ModelConfig
 from core.preprocess import Preprocessing
-from training.config import TrainConfig
+from training.config import TrainConfig, UsageError
 from training.data import Splits
 from training.distributed import SINGLE, World, join_world, leave_world
 from training.loop import EpochStats, TrainResult, evaluate, train_model
@@ -47,14 +47,24 @@ def seed_everything(seed: int, threads: int, device: torch.device) -> torch.Gene
     return torch.Generator().manual_seed(seed)
 
 
-def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name, local_rank) if name == "cuda" else torch.device(name)
-
-
 def device_type(name: str) -> str:
-    return "cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu"
+    """`--device` resolved to "cpu" or "cuda"; asking for CUDA where there is none is a usage error."""
+    available = torch.cuda.is_available()
+    if name == "cuda" and not available:
+        raise UsageError("--device cuda: no CUDA device is available here (use --device cpu)")
+    return "cuda" if name == "cuda" or (name == "auto" and available) else "cpu"
+
+
+def pick_device(kind: str, local_rank: int = 0) -> torch.device:
+    """This rank's device: the GPU of its local rank on CUDA (torchrun starts one process per GPU)."""
+    if kind == "cpu":
+        return torch.device("cpu")
+    if local_rank >= torch.cuda.device_count():
+        raise UsageError(
+            f"process {local_rank} on this node has no GPU of its own: {torch.cuda.device_count()} GPU(s) here; "
+            "use at most that many --nproc, or --device cpu"
+        )
+    return torch.device("cuda", local_rank)
 
 
 def standardise_splits(splits: Splits) -> Preprocessing:
@@ -126,16 +136,16 @@ def run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device_n
     `sidecar` loads the data and writes the reports (see training.sidecar). Under torchrun every
     rank runs this; only rank 0 logs and writes the artifacts.
     """
-    world = join_world(device_type(device_name))
+    kind = device_type(device_name)
+    world = join_world(kind)
     try:
-        return _run(config, sidecar, device_name, world)
+        return _run(config, sidecar, pick_device(kind, world.local_rank), world)
     finally:
         leave_world(world)
 
 
-def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device_name: str, world: World) -> int:
+def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device: torch.device, world: World) -> int:
     started = time.perf_counter()
-    device = pick_device(device_name, world.local_rank)
     epochs = config.resolved_epochs()
     splits = sidecar.splits().as_tensors()
     # Every rank draws the same initial weights; augmentation and dropout differ per rank.

@@ -103,8 +103,8 @@ def _serve(conn, parent_end, load_kwargs: dict) -> None:
         warm_up()
         job = conn.recv()
         conn.send(("ok", write_reports(**job)))
-    except EOFError:
-        pass  # the training process needs no reports (another rank, or an interrupted run)
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass  # the training process needs no (more) from us: another rank, an interrupted run, an early error
     except DataError as exc:
         conn.send(("data-error", str(exc)))
     except Exception:
