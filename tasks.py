@@ -20,12 +20,15 @@ from commands.docker import (
     engine_unreachable_message,
     git_short_sha,
     image_ref,
+    push_command,
+    push_target_problem,
     run_infer_command,
     run_train_command,
 )
+from commands.flags import int_flag
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
-from commands.train import int_flag, train_command
+from commands.train import train_command
 
 
 @task(
@@ -48,8 +51,8 @@ def train(
     dataset: str = "",
     out: str = "",
     nproc: int | None = None,
-    nnodes: int = 1,
-    node_rank: int = 0,
+    nnodes: int | None = None,
+    node_rank: int | None = None,
     rdzv_endpoint: str = "",
 ) -> None:
     """Train on the dataset and write the artifacts (model.pt, metrics.json, report files)."""
@@ -61,9 +64,9 @@ def train(
             out=out or cfg.artifacts,
             epochs=int_flag("epochs", epochs, cfg.train.epochs),
             nproc=int_flag("nproc", nproc, cfg.train.nproc),
-            nnodes=nnodes,
-            node_rank=node_rank,
-            rdzv_endpoint=rdzv_endpoint,
+            nnodes=int_flag("nnodes", nnodes, cfg.train.nnodes),
+            node_rank=int_flag("node_rank", node_rank, cfg.train.node_rank),
+            rdzv_endpoint=rdzv_endpoint or cfg.train.rdzv_endpoint,
         )
     except ValueError as exc:
         raise Exit(f"invoke train: {exc}", code=2) from None
@@ -76,7 +79,7 @@ def train(
         "model": "checkpoint (default from invoke.yaml; empty: <artifacts>/model.pt)",
         "output": "also write the predictions to this .csv or .json file",
         "batch_size": "images per forward pass (default from invoke.yaml)",
-        "top_k": "also list the K-1 most likely other labels",
+        "top_k": "also list the K-1 most likely other labels (default from invoke.yaml: 1)",
         "recursive": "include images in sub-folders of --input",
     }
 )
@@ -85,24 +88,24 @@ def predict(
     input: str,
     model: str = "",
     output: str = "",
-    batch_size: int = 0,
-    top_k: int = 1,
+    batch_size: int | None = None,
+    top_k: int | None = None,
     recursive: bool = False,
 ) -> None:
     """Predict labels for an image, a folder of images or a .npy array with the trained model."""
     cfg = c.config
-    c.run(
-        predict_command(
+    try:
+        command = predict_command(
             input_path=input,
             model=model or cfg.predict.model or default_model(cfg.artifacts),
             output=output,
-            batch_size=batch_size or cfg.predict.batch_size,
-            top_k=top_k,
+            batch_size=int_flag("batch-size", batch_size, cfg.predict.batch_size),
+            top_k=int_flag("top-k", top_k, cfg.predict.top_k),
             recursive=recursive,
-        ),
-        echo=True,
-        pty=False,
-    )
+        )
+    except ValueError as exc:
+        raise Exit(f"invoke predict: {exc}", code=2) from None
+    c.run(command, echo=True, pty=False)
 
 
 @task(
@@ -188,10 +191,15 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
     c.run(test_command(quick=quick, pytest_args=pytest_args), echo=True, pty=False)
 
 
-@task(help={"runs": "timed runs of each training command, alternating", "out": "scratch directory"})
-def bench(c: Context, runs: int = 5, out: str = ".bench") -> None:
+@task(
+    help={
+        "runs": "timed runs of each training command, alternating (default from invoke.yaml: 5)",
+        "out": "scratch directory (default from invoke.yaml: .bench)",
+    }
+)
+def bench(c: Context, runs: int = 0, out: str = "") -> None:
     """Time training against a bare script, and inference against a bare loop; print the ratios."""
-    for command in bench_commands(runs=runs, out=out):
+    for command in bench_commands(runs=runs or c.config.bench.runs, out=out or c.config.bench.out):
         c.run(command, echo=True, pty=False)
 
 
@@ -353,3 +361,26 @@ def run_infer(c: Context, tag: str = "", model: str = "", input: str = "", outpu
         user=_host_user(),
     )
     c.run(command, echo=True, pty=False)
+
+
+def _push(c: Context, name: str, tag: str) -> None:
+    image = _image(c, name, tag)
+    problem = push_target_problem(image)
+    if problem:
+        raise Exit(problem, code=2)
+    c.run(push_command(image), echo=True, pty=False)
+
+
+PUSH_HELP = {"tag": "image to push (default: the one `invoke build-*` built, which must have a registry namespace)"}
+
+
+@task(pre=[docker_available], help=PUSH_HELP)
+def push_train(c: Context, tag: str = "") -> None:
+    """Push the training image already built (and smoke-run) here, as it is: no rebuild (`docker login` first)."""
+    _push(c, c.config.docker.train_image, tag)
+
+
+@task(pre=[docker_available], help=PUSH_HELP)
+def push_infer(c: Context, tag: str = "") -> None:
+    """Push the inference image already built (and smoke-run) here, as it is: no rebuild (`docker login` first)."""
+    _push(c, c.config.docker.infer_image, tag)

@@ -16,18 +16,21 @@ def predict_command(
     input_path: str,
     model: str,
     output: str = "",
-    batch_size: int = 0,
+    batch_size: int | None = None,
     top_k: int = 1,
     recursive: bool = False,
     python: str = "python",
 ) -> str:
-    """`python -m inference ...`; `batch_size=0` leaves the batch size to the inference code."""
+    """`python -m inference ...`; `batch_size=None` leaves the batch size to the inference code.
+
+    Values are passed as given: `python -m inference` itself refuses a batch size or top-k below 1.
+    """
     args = [python, "-m", "inference", "--input", input_path, "--model", model]
     if output:
         args += ["--output", output]
-    if batch_size:
+    if batch_size is not None:
         args += ["--batch-size", str(batch_size)]
-    if top_k > 1:
+    if top_k != 1:
         args += ["--top-k", str(top_k)]
     if recursive:
         args.append("--recursive")

@@ -7,14 +7,16 @@ ref's own CI run measured, without storing artifacts anywhere.
 from __future__ import annotations
 
 import contextlib
-import os
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from commands.train import train_command
+from core.atomic import write_text
 from reporting.metrics import MetricsError, load_metrics
 
 # `python -m training` needs this file; a ref without it predates the training code.
@@ -22,7 +24,11 @@ TRAINING_ENTRY = "training/__main__.py"
 
 
 class BaselineError(Exception):
-    """A baseline that cannot be made: unknown ref, no git, training failed. One line, no traceback."""
+    """A baseline that could not be made (no git, training failed): one line, no traceback."""
+
+
+class BaselineInputError(BaselineError):
+    """The repository or ref named does not exist: bad input rather than a failure."""
 
 
 def git(repo: Path, *args: str) -> subprocess.CompletedProcess:
@@ -36,11 +42,11 @@ def find_commit(repo: str | Path, ref: str) -> tuple[Path, str]:
     """The repository root holding `repo` and the full commit id `ref` names there."""
     top = git(Path(repo), "rev-parse", "--show-toplevel")
     if top.returncode != 0:
-        raise BaselineError(f"{repo} is not inside a git repository")
+        raise BaselineInputError(f"{repo} is not inside a git repository")
     root = Path(top.stdout.strip())
     found = git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if found.returncode != 0:
-        raise BaselineError(
+        raise BaselineInputError(
             f"ref {ref!r} not found in {root}: fetch it first "
             "(git fetch origin, or actions/checkout with fetch-depth: 0)"
         )
@@ -51,12 +57,35 @@ def has_training_code(root: Path, commit: str) -> bool:
     return git(root, "cat-file", "-e", f"{commit}:{TRAINING_ENTRY}").returncode == 0
 
 
-def training_command(*, python: str, dataset: str, seed: int, epochs: int, out: Path) -> list[str]:
-    """The same flags `invoke train` passes (commands/train.py); epochs 0 leaves the default to that ref's code."""
-    command = [python, "-m", "training", "--dataset", dataset, "--seed", str(seed), "--out", str(out)]
-    if epochs:
-        command += ["--epochs", str(epochs)]
-    return command
+def training_command(*, dataset: str, seed: int, epochs: int | None, out: Path) -> list[str]:
+    """`invoke train`'s own command (commands/train.py), so the baseline cannot drift from it, run by this
+    interpreter; epochs None leaves the default to that ref's code."""
+    _python, *arguments = shlex.split(train_command(dataset=dataset, seed=seed, out=str(out), epochs=epochs))
+    return [sys.executable, *arguments]
+
+
+def no_baseline_note(metrics_path: Path) -> Path:
+    """Where `python -m reporting baseline` says why it wrote no metrics: `metrics.none.txt` beside them."""
+    return metrics_path.with_name(f"{metrics_path.stem}.none.txt")
+
+
+def leave_no_baseline(metrics_path: Path, reason: str) -> bool:
+    """Remove an older baseline (a report must never compare with the wrong ref) and note `reason` beside it.
+
+    True when an older baseline was removed.
+    """
+    existed = metrics_path.exists()
+    metrics_path.unlink(missing_ok=True)
+    write_text(no_baseline_note(metrics_path), reason + "\n")
+    return existed
+
+
+def no_baseline_reason(metrics_path: Path) -> str | None:
+    """The reason noted by `leave_no_baseline`, or None when there is no readable note."""
+    try:
+        return no_baseline_note(metrics_path).read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 @contextlib.contextmanager
@@ -73,15 +102,15 @@ def temporary_worktree(root: Path, commit: str, path: Path) -> Iterator[Path]:
             git(root, "worktree", "prune")
 
 
-def train_at(root: Path, commit: str, *, dataset: str, seed: int, epochs: int, python: str = sys.executable) -> dict:
+def train_at(root: Path, commit: str, *, dataset: str, seed: int, epochs: int | None, env: Mapping[str, str]) -> dict:
     """Train `commit` in a temporary worktree (its output streams to this terminal) and return its metrics."""
     with tempfile.TemporaryDirectory(prefix="cml-baseline-") as scratch:
         artifacts = Path(scratch) / "artifacts"
         with temporary_worktree(root, commit, Path(scratch) / "src") as source:
-            command = training_command(python=python, dataset=dataset, seed=seed, epochs=epochs, out=artifacts)
+            command = training_command(dataset=dataset, seed=seed, epochs=epochs, out=artifacts)
             # The training run records the commit it trained; in CI GITHUB_SHA would name this PR's commit instead.
-            env = {key: value for key, value in os.environ.items() if key != "GITHUB_SHA"}
-            done = subprocess.run(command, cwd=source, env=env, check=False)
+            run_env = {key: value for key, value in env.items() if key != "GITHUB_SHA"}
+            done = subprocess.run(command, cwd=source, env=run_env, check=False)
         if done.returncode != 0:
             raise BaselineError(f"training {commit[:7]} failed (exit code {done.returncode})")
         try:

@@ -1,7 +1,7 @@
 """`python -m reporting`: the command line of the reporting package (printing and file writing live here).
 
-Exit codes: 0 done; 1 bad input (a metrics file missing or broken, a baseline that cannot be made);
-2 usage error (bad flags); 3 the report was written but the quality gate failed.
+Subcommands: `render` (report.md and the quality gate), `baseline` (the base branch's metrics.json),
+`comment` (publish the report; see `reporting.comment_cli`). Exit codes: see `reporting.exit_codes`.
 """
 
 from __future__ import annotations
@@ -9,37 +9,45 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from core.argtypes import at_least, between
 from core.atomic import write_json, write_text
-from reporting.baseline import BaselineError, find_commit, has_training_code, train_at
+from reporting.baseline import (
+    BaselineError,
+    BaselineInputError,
+    find_commit,
+    has_training_code,
+    leave_no_baseline,
+    no_baseline_note,
+    no_baseline_reason,
+    train_at,
+)
+from reporting.comment_cli import add_comment_command
 from reporting.compare import compare
+from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_GATE_FAILED, EXIT_OK
 from reporting.gate import check_gate
-from reporting.markdown import code
+from reporting.markdown import cell, code
 from reporting.metrics import MetricsError, load_metrics
 from reporting.render import IMAGES, render_report
 
-EXIT_OK = 0
-EXIT_BAD_INPUT = 1
-EXIT_USAGE = 2  # argparse's own
-EXIT_GATE_FAILED = 3
+PROG = "python -m reporting"
+fraction = between(0, 1)
 
 
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1 (0.95 means 95%), got {text}")
-    return value
+class _OneLineErrorParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would print the whole usage block
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m reporting",
-        description="Render report.md from the training artifacts, or make the base branch's metrics to compare with.",
-        epilog="Exit codes: 0 done, 1 bad input, 2 usage error, 3 report written but the quality gate failed.",
+    parser = _OneLineErrorParser(
+        prog=PROG,
+        description="Render report.md from the training artifacts, make the base branch's metrics to compare "
+        "with, or publish the report as a sticky GitHub comment.",
+        epilog="Exit codes: 0 done; 1 failed (GitHub refused, the baseline's training failed); 2 bad flags or "
+        "bad input (a file missing or invalid); 3 report written but the quality gate failed.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -57,10 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument(
         "--baseline-if-exists",
         metavar="PATH",
-        help="like --baseline, but a missing file means 'no baseline' (what `invoke baseline` leaves when the base "
-        "branch has no training code yet)",
+        help="like --baseline, but a missing file means 'no baseline'; the report gives the reason "
+        "`python -m reporting baseline` noted beside it, if any",
     )
-    render.add_argument("--min-accuracy", type=fraction, metavar="X", help="fail when accuracy is below X (0..1)")
+    render.add_argument(
+        "--min-accuracy", type=fraction, metavar="X", help="fail when accuracy is below X (0..1; 0.95 is 95%%)"
+    )
     render.add_argument(
         "--max-drop",
         type=fraction,
@@ -74,25 +84,32 @@ def build_parser() -> argparse.ArgumentParser:
     make = commands.add_parser(
         "baseline",
         help="train another git ref in a temporary worktree and write its metrics.json",
-        description="Check out REF in a temporary git worktree, train it with the given flags and write its "
-        "metrics.json to OUT. When REF has no training code yet, write nothing (an older OUT is removed) and exit 0, "
-        "so the report says 'no baseline'.",
+        description="Check out REF in a temporary git worktree, train it with the flags `invoke train` would pass "
+        "and write its metrics.json to OUT. When no baseline can be made (REF has no training code yet, or its "
+        "training fails) an older OUT is removed and the reason is noted beside it (metrics.none.txt for "
+        "metrics.json) for the report; no training code yet is not an error (exit 0).",
     )
     make.add_argument("--ref", required=True, help="the git ref to train, e.g. origin/main")
     make.add_argument("--out", required=True, help="where to write the baseline's metrics.json")
     make.add_argument("--dataset", default="digits", help="as for `python -m training` (default: %(default)s)")
-    make.add_argument("--seed", type=int, default=0, help="as for `python -m training` (default: %(default)s)")
-    make.add_argument("--epochs", type=int, default=0, help="0: that ref's default for the dataset (default: 0)")
+    make.add_argument(
+        "--seed", type=at_least(0), default=0, help="as for `python -m training` (default: %(default)s)"
+    )
+    make.add_argument(
+        "--epochs", type=at_least(1), default=None, help="as for `python -m training` (default: that ref's default)"
+    )
     make.add_argument("--repo", default=".", help="a path inside the git repository (default: the current directory)")
     make.set_defaults(handler=run_baseline)
+
+    add_comment_command(commands)
     return parser
 
 
-def run_render(args: argparse.Namespace) -> int:
+def run_render(args: argparse.Namespace, _env: Mapping[str, str]) -> int:
     artifacts = Path(args.artifacts)
     out = Path(args.out) if args.out else artifacts / "report.md"
     metrics = load_metrics(artifacts / "metrics.json")
-    baseline, no_baseline_reason = read_baseline(args.baseline, args.baseline_if_exists)
+    baseline, no_baseline_reason_text = read_baseline(args.baseline, args.baseline_if_exists)
     comparison = compare(metrics, baseline) if baseline else None
     gate = check_gate(metrics, comparison, min_accuracy=args.min_accuracy, max_drop=args.max_drop)
     text_report = artifacts / "classification_report.txt"
@@ -100,7 +117,7 @@ def run_render(args: argparse.Namespace) -> int:
         metrics,
         title=args.title,
         comparison=comparison,
-        no_baseline_reason=no_baseline_reason,
+        no_baseline_reason=no_baseline_reason_text,
         gate=gate,
         classification_report=text_report.read_text(encoding="utf-8") if text_report.is_file() else None,
         images=images_beside(artifacts, out),
@@ -114,17 +131,18 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def read_baseline(required: str | None, optional: str | None) -> tuple[dict | None, str]:
-    """The baseline metrics, or None and the reason the report gives for having none."""
+    """The baseline metrics, or None and the reason the report gives for having none (markdown)."""
     if required:
         return load_metrics(required), ""
-    if optional and Path(optional).exists():
-        return load_metrics(optional), ""
-    if optional:
-        return (
-            None,
-            f"{code(optional)} does not exist: the base branch has no training code yet, or no baseline was made",
-        )
-    return None, "none given"
+    if not optional:
+        return None, "none given"
+    path = Path(optional)
+    if path.exists():
+        return load_metrics(path), ""
+    noted = no_baseline_reason(path)
+    if noted:
+        return None, cell(noted)
+    return None, f"none given: {code(optional)} does not exist"
 
 
 def images_beside(artifacts: Path, report: Path) -> tuple[str, ...]:
@@ -133,41 +151,36 @@ def images_beside(artifacts: Path, report: Path) -> tuple[str, ...]:
     return tuple(Path(os.path.relpath(path, report.parent)).as_posix() for path in present)
 
 
-def run_baseline(args: argparse.Namespace) -> int:
+def run_baseline(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     out = Path(args.out)
     try:
         root, commit = find_commit(args.repo, args.ref)
         if not has_training_code(root, commit):
-            stale = remove_stale(out)
-            print(
-                f"reporting: {args.ref} ({commit[:7]}) has no training code yet: no baseline written{stale}; "
-                "the report will say 'no baseline'",
-                file=sys.stderr,
-            )
+            reason = f"{args.ref} at {commit[:7]} has no training code yet"
+            removed = f" (removed the older {out})" if leave_no_baseline(out, reason) else ""
+            print(f"reporting: {reason}: no baseline written{removed}; the report will say so", file=sys.stderr)
             return EXIT_OK
         print(f"reporting: training {args.ref} ({commit[:7]}) in a temporary worktree", file=sys.stderr)
-        metrics = train_at(root, commit, dataset=args.dataset, seed=args.seed, epochs=args.epochs)
-    except BaselineError:
-        remove_stale(out)
+        metrics = train_at(root, commit, dataset=args.dataset, seed=args.seed, epochs=args.epochs, env=env)
+    except BaselineError as exc:
+        leave_no_baseline(out, f"no baseline could be made from {args.ref}: {exc}")
         raise
     metrics["baseline_source"] = {"ref": args.ref, "commit": commit}
     write_json(out, metrics)
+    no_baseline_note(out).unlink(missing_ok=True)
     print(f"reporting: wrote {out} ({args.ref} at {commit[:7]}: accuracy {metrics['accuracy']:.4f})", file=sys.stderr)
     return EXIT_OK
 
 
-def remove_stale(path: Path) -> str:
-    """Delete an older baseline so a report never compares with the wrong ref; says so when it did."""
-    if path.exists():
-        path.unlink()
-        return f" (removed the older {path})"
-    return ""
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Run one subcommand; `env` stands in for the process environment (tests)."""
     args = build_parser().parse_args(argv)
+    env = os.environ if env is None else env
     try:
-        return args.handler(args)
-    except (MetricsError, BaselineError) as exc:
-        print(f"reporting: error: {exc}", file=sys.stderr)
+        return args.handler(args, env)
+    except (MetricsError, BaselineInputError) as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BaselineError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED

@@ -66,3 +66,13 @@ def test_task_model_follows_the_artifact_dir():
     c.run.assert_called_once_with(
         "python -m inference --input a.png --model runs/42/model.pt --batch-size 256", echo=True, pty=False
     )
+
+
+def test_predict_task_passes_typed_values_through_for_inference_to_check() -> None:
+    """`--batch-size 0` reaches python -m inference (which refuses it) instead of becoming the default."""
+    c = project_context()
+
+    tasks.predict(c, input="samples/digits", batch_size="0", top_k="3")
+
+    command = c.run.call_args.args[0]
+    assert "--batch-size 0" in command and "--top-k 3" in command

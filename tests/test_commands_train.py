@@ -7,7 +7,7 @@ from helpers import project_context
 from invoke import Exit
 
 import tasks
-from commands.train import int_flag, train_command
+from commands.train import train_command
 
 
 @pytest.mark.parametrize(
@@ -115,10 +115,3 @@ def test_train_task_refuses_bad_flags_with_exit_2(flags: dict, message: str) -> 
     assert stopped.value.code == 2
     assert message in str(stopped.value.message)
     c.run.assert_not_called()
-
-
-def test_int_flag_keeps_not_given_apart_from_every_number() -> None:
-    """None means "use the default"; any text is parsed, 0 and negatives included."""
-    assert int_flag("epochs", None, 30) == 30
-    assert int_flag("epochs", "0", 30) == 0
-    assert int_flag("seed", 5, 0) == 5
