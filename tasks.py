@@ -146,20 +146,22 @@ def report(
         "dataset": "as for `invoke train` (default from invoke.yaml's train section)",
     }
 )
-def baseline(c: Context, ref: str = "", out: str = "", epochs: int = -1, seed: int = -1, dataset: str = "") -> None:
+def baseline(
+    c: Context, ref: str = "", out: str = "", epochs: int | None = None, seed: int | None = None, dataset: str = ""
+) -> None:
     """Train REF in a temporary git worktree with the same config as `invoke train`; write its metrics.json."""
     cfg = c.config
-    c.run(
-        baseline_command(
+    try:
+        command = baseline_command(
             ref=ref or cfg.baseline.ref,
             out=out or cfg.baseline.out,
             dataset=dataset or cfg.train.dataset,
-            seed=seed if seed >= 0 else cfg.train.seed,
-            epochs=epochs if epochs >= 0 else cfg.train.epochs,
-        ),
-        echo=True,
-        pty=False,
-    )
+            seed=int_flag("seed", seed, cfg.train.seed),
+            epochs=int_flag("epochs", epochs, cfg.train.epochs),
+        )
+    except ValueError as exc:
+        raise Exit(f"invoke baseline: {exc}", code=2) from None
+    c.run(command, echo=True, pty=False)
 
 
 @task(

@@ -13,8 +13,8 @@ def comment_command(
     strict: bool = False,
     python: str = "python",
 ) -> str:
-    """`python -m reporting.comment_cli ...`; an empty `target` lets the Actions event decide."""
-    args = [python, "-m", "reporting.comment_cli", "--report", report, "--title", title]
+    """`python -m reporting comment ...`; an empty `target` lets the Actions event decide."""
+    args = [python, "-m", "reporting", "comment", "--report", report, "--title", title]
     if target:
         args += ["--target", target]
     if strict:

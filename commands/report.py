@@ -28,10 +28,13 @@ def report_command(
     return shlex.join(args)
 
 
-def baseline_command(*, ref: str, out: str, dataset: str, seed: int, epochs: int = 0, python: str = "python") -> str:
-    """`python -m reporting baseline ...`: train REF in a temporary worktree with the same flags as `invoke train`."""
+def baseline_command(
+    *, ref: str, out: str, dataset: str, seed: int, epochs: int | None = None, python: str = "python"
+) -> str:
+    """`python -m reporting baseline ...`: train REF in a temporary worktree with the same flags as `invoke train`;
+    `epochs=None` leaves the dataset's default to that ref's training code."""
     args = [python, "-m", "reporting", "baseline", "--ref", ref, "--out", out]
     args += ["--dataset", dataset, "--seed", str(seed)]
-    if epochs:
+    if epochs is not None:
         args += ["--epochs", str(epochs)]
     return shlex.join(args)

@@ -92,9 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     make.add_argument("--ref", required=True, help="the git ref to train, e.g. origin/main")
     make.add_argument("--out", required=True, help="where to write the baseline's metrics.json")
     make.add_argument("--dataset", default="digits", help="as for `python -m training` (default: %(default)s)")
-    make.add_argument(
-        "--seed", type=at_least(0), default=0, help="as for `python -m training` (default: %(default)s)"
-    )
+    make.add_argument("--seed", type=at_least(0), default=0, help="as for `python -m training` (default: %(default)s)")
     make.add_argument(
         "--epochs", type=at_least(1), default=None, help="as for `python -m training` (default: that ref's default)"
     )
@@ -163,7 +161,7 @@ def run_baseline(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(f"reporting: training {args.ref} ({commit[:7]}) in a temporary worktree", file=sys.stderr)
         metrics = train_at(root, commit, dataset=args.dataset, seed=args.seed, epochs=args.epochs, env=env)
     except BaselineError as exc:
-        leave_no_baseline(out, f"no baseline could be made from {args.ref}: {exc}")
+        leave_no_baseline(out, f"no baseline could be made: {exc}")
         raise
     metrics["baseline_source"] = {"ref": args.ref, "commit": commit}
     write_json(out, metrics)
@@ -180,6 +178,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return args.handler(args, env)
     except (MetricsError, BaselineInputError) as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # an output path that cannot be written, a file that cannot be read
+        print(f"{PROG} {args.command}: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BaselineError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""`python -m reporting.comment_cli`: publish a report as one sticky comment and in the job summary.
+"""`python -m reporting comment`: publish a report as one sticky comment and in the job summary.
 
 Edge of the comment feature: reads the report and the environment, prints one line per
 outcome, and turns every failure into a one-line message (no traceback, never the token).
@@ -7,13 +7,14 @@ outcome, and turns every failure into a one-line message (no traceback, never th
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from core.argtypes import at_least
+from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from reporting.github_comment import (
+    TOKEN_VARIABLES,
     CommentError,
     MissingPermission,
     RetryPolicy,
@@ -29,9 +30,7 @@ from reporting.github_comment import (
     summary_text,
 )
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # GitHub refused or failed; or no write permission under --strict
-EXIT_USAGE = 2  # bad flags, missing report, token, repository or target
+PROG = "python -m reporting comment"
 
 _EPILOG = """\
 target: with --target pr/N or commit/SHA; otherwise the pull request of a pull_request or
@@ -47,9 +46,11 @@ summary is still written); 1 GitHub failed or refused (or no permission with --s
 2 bad flags or a missing report, token, repository or target."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m reporting.comment_cli",
+def add_comment_command(commands: argparse._SubParsersAction) -> None:
+    """The `comment` subcommand of `python -m reporting`; its handler is `run_comment`."""
+    parser = commands.add_parser(
+        "comment",
+        help="publish a report as one sticky PR (or commit) comment and in the job summary",
         description="Publish a markdown report as one sticky comment on the pull request (or a commit "
         "comment on push), updated in place on every run, and append it to the job summary.",
         epilog=_EPILOG,
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=RetryPolicy.backoff,
         help="seconds before a retry, doubled each time (default: %(default)s)",
     )
-    return parser
+    parser.set_defaults(handler=run_comment)
 
 
 def _title(text: str) -> str:
@@ -84,7 +85,7 @@ class _Console:
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._in_actions = env.get("GITHUB_ACTIONS") == "true"
-        self._secrets = [env[name] for name in ("GITHUB_TOKEN", "REPO_TOKEN") if env.get(name)]
+        self._secrets = [env[name] for name in TOKEN_VARIABLES if env.get(name)]
 
     def _clean(self, message: str) -> str:
         for secret in self._secrets:
@@ -105,7 +106,7 @@ class _Console:
             escaped = message.replace("%", "%25")
             print(f"::{level} title=invoke comment::{escaped}", flush=True)
         else:
-            print(f"{level}: {message}", file=sys.stderr, flush=True)
+            print(f"{PROG}: {level}: {message}", file=sys.stderr, flush=True)
 
 
 def _read_report(path: Path) -> str:
@@ -117,7 +118,18 @@ def _read_report(path: Path) -> str:
         raise CommentError(f"cannot read report {path}: {getattr(error, 'strerror', None) or error}") from None
 
 
-def run(args: argparse.Namespace, env: Mapping[str, str], console: _Console, policy: RetryPolicy) -> int:
+def run_comment(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Publish; any failure, even an unexpected one, is one line without the token, never a traceback."""
+    console = _Console(env)
+    policy = RetryPolicy(retries=args.retries, backoff=args.backoff)
+    try:
+        return publish_report(args, env, console, policy)
+    except Exception as error:  # the edge: a traceback could echo state, the token included
+        console.error(f"unexpected {type(error).__name__}: {error}")
+        return EXIT_FAILED
+
+
+def publish_report(args: argparse.Namespace, env: Mapping[str, str], console: _Console, policy: RetryPolicy) -> int:
     """Summary first (it needs no permission), then the comment."""
     artifacts_url = run_url(env)
     where_else = ""
@@ -134,7 +146,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str], console: _Console, pol
         target = resolve_target(env, args.target)
     except CommentError as error:
         console.error(str(error))
-        return EXIT_USAGE
+        return EXIT_BAD_INPUT
     body = comment_body(report, title=args.title, artifacts_url=artifacts_url, report_path=str(args.report))
     try:
         result = publish(
@@ -154,19 +166,3 @@ def run(args: argparse.Namespace, env: Mapping[str, str], console: _Console, pol
     else:
         console.info(f"{result.action} the report comment on {target.describe()}: {result.url}")
     return EXIT_OK
-
-
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    env = os.environ if env is None else env
-    policy = RetryPolicy(retries=args.retries, backoff=args.backoff)
-    console = _Console(env)
-    try:
-        return run(args, env, console, policy)
-    except Exception as error:  # the edge: a one-line message, never a traceback that could echo state
-        console.error(f"unexpected {type(error).__name__}: {error}")
-        return EXIT_FAILED
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -42,7 +42,6 @@ class MissingPermission(CommentError):
     """The token may read but not write the comment (e.g. the read-only token of a fork PR)."""
 
     def __init__(self, target: Target, detail: str) -> None:
-        self.target = target
         self.permission = target.permission
         super().__init__(
             f"the token may not comment on {target.describe()} ({detail}): give the job "
@@ -60,9 +59,6 @@ class Target:
 
     kind: str
     ref: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}/{self.ref}"
 
     @property
     def permission(self) -> str:
@@ -349,7 +345,8 @@ def find_sticky(comments: Iterable[_Comment], title_marker: str) -> _Comment | N
 
 def upsert_comment(thread: _Thread, body: str, title_marker: str, policy: RetryPolicy) -> Published:
     """Edit our comment in `thread` if there is one, otherwise create it; never leave two."""
-    for attempt in range(policy.retries + 1):
+    attempt = 0
+    while True:
         existing = find_sticky(thread.get_comments(), title_marker)
         if existing is not None:
             if existing.body == body:
@@ -360,10 +357,10 @@ def upsert_comment(thread: _Thread, body: str, title_marker: str, policy: RetryP
             return Published("created", thread.create_comment(body).html_url)
         except GithubException as error:
             # A 5xx may hide a comment that was created after all: look again before retrying.
-            if error.status < 500 or attempt == policy.retries:
+            if error.status < 500 or attempt >= policy.retries:
                 raise
             time.sleep(policy.backoff * 2**attempt)
-    raise AssertionError("unreachable: the last attempt returns or raises")
+            attempt += 1
 
 
 def _github_message(error: GithubException) -> str:

@@ -18,10 +18,10 @@ def commands_run(context: MockContext) -> list[str]:
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({}, "python -m reporting.comment_cli --report artifacts/report.md --title 'CML report'"),
+        ({}, "python -m reporting comment --report artifacts/report.md --title 'CML report'"),
         (
             {"target": "pr/12", "strict": True},
-            "python -m reporting.comment_cli --report artifacts/report.md --title 'CML report' --target pr/12 --strict",
+            "python -m reporting comment --report artifacts/report.md --title 'CML report' --target pr/12 --strict",
         ),
     ],
     ids=["from-the-event", "explicit-target-strict"],
@@ -41,7 +41,7 @@ def test_comment_task_uses_the_report_title_and_artifact_dir_from_invoke_yaml():
     tasks.comment(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting.comment_cli --report out/report.md --title 'Digits CML'", echo=True, pty=False
+        "python -m reporting comment --report out/report.md --title 'Digits CML'", echo=True, pty=False
     )
 
 
@@ -52,7 +52,7 @@ def test_comment_task_strict_comes_from_the_flag_or_invoke_yaml():
     tasks.comment(c, target="commit/abcdef1")
 
     c.run.assert_called_once_with(
-        "python -m reporting.comment_cli --report artifacts/report.md --title 'CML report'"
+        "python -m reporting comment --report artifacts/report.md --title 'CML report'"
         " --target commit/abcdef1 --strict",
         echo=True,
         pty=False,
@@ -60,11 +60,11 @@ def test_comment_task_strict_comes_from_the_flag_or_invoke_yaml():
 
 
 def workflow_task_sequence() -> list[str]:
-    """The invoke tasks CI runs for a pull request: ci.yaml's, then cml.yaml's pull-request job."""
+    """The invoke tasks CI runs for a pull request: ci.yaml's, then cml.yaml's report job and its PR comment job."""
     load = YAML(typ="safe", pure=True).load
     ci_jobs = load(ROOT / ".github/workflows/ci.yaml")["jobs"].values()
-    pr_job = load(ROOT / ".github/workflows/cml.yaml")["jobs"]["pull-request"]
-    steps = [step for job in [*ci_jobs, pr_job] for step in job["steps"]]
+    cml_jobs = load(ROOT / ".github/workflows/cml.yaml")["jobs"]
+    steps = [step for job in [*ci_jobs, cml_jobs["report"], cml_jobs["comment-pr"]] for step in job["steps"]]
     return [step["run"].split()[1] for step in steps if step.get("run", "").startswith("invoke ")]
 
 
@@ -77,7 +77,7 @@ def commands_of(task_names: list[str]) -> list[str]:
 
 
 def test_ci_runs_what_the_workflows_run_in_the_same_order():
-    """`invoke ci` = ci.yaml then cml.yaml's PR job, without publishing unless asked."""
+    """`invoke ci` = ci.yaml then cml.yaml's PR jobs (report, comment), without publishing unless asked."""
     sequence = workflow_task_sequence()
     c = project_context(repeat=True)
 
@@ -119,7 +119,7 @@ def test_ci_goes_on_without_a_baseline_and_still_publishes_a_failed_gate(tmp_pat
 
     ran = commands_run(c)
     assert error.value.result.exited == 3
-    assert "reporting.comment_cli" in ran[-1]
+    assert "reporting comment" in ran[-1]
     assert any("reporting render" in command for command in ran)
 
 

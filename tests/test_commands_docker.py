@@ -21,6 +21,8 @@ from commands.docker import (
     engine_unreachable_message,
     git_short_sha,
     image_ref,
+    push_command,
+    push_target_problem,
     run_infer_command,
     run_train_command,
 )
@@ -196,7 +198,9 @@ def test_docker_available_stops_with_a_clear_message_without_an_engine():
 
 
 @pytest.mark.parametrize(
-    "task", [tasks.build_train, tasks.build_infer, tasks.run_train, tasks.run_infer], ids=lambda t: t.name
+    "task",
+    [tasks.build_train, tasks.build_infer, tasks.run_train, tasks.run_infer, tasks.push_train, tasks.push_infer],
+    ids=lambda t: t.name,
 )
 def test_docker_tasks_check_the_engine_first(task):
     """Every docker task runs `docker-available` before its own command."""
@@ -275,9 +279,73 @@ def test_run_infer_task_predicts_the_samples_with_the_run_train_model(fixed_sha,
     assert (tmp_path / "out").is_dir()
 
 
-def run_invoke(*args: str) -> subprocess.CompletedProcess[str]:
-    """`invoke ARGS` in the repository, with docker pointed at an engine that cannot exist."""
-    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+def test_push_command_pushes_the_local_image_as_it_is():
+    """A push is `docker push` of the tag already in the engine: no build step that could change it."""
+    assert push_command("ghcr.io/o/r/cml-train:abc1234") == "docker push ghcr.io/o/r/cml-train:abc1234"
+
+
+@pytest.mark.parametrize(
+    ("image", "pushable"),
+    [
+        ("cml-train:abc1234", False),
+        ("cml-train@sha256:" + "0" * 64, False),
+        ("ghcr.io/octo/repo/cml-train:abc1234", True),
+        ("me/cml-train:abc1234", True),
+        ("localhost:5000/cml-train:abc1234", True),
+    ],
+    ids=["local-name", "local-digest", "ghcr", "docker-hub-user", "registry-with-port"],
+)
+def test_push_target_problem_flags_only_names_without_registry_or_namespace(image, pushable):
+    """Only a bare `name:tag` (it would go to Docker Hub's official library/) is refused, naming the image."""
+    problem = push_target_problem(image)
+
+    assert (problem == "") is pushable
+    if not pushable:
+        assert image in problem and "INVOKE_DOCKER_NAMESPACE" in problem and "\n" not in problem
+
+
+@pytest.mark.parametrize(
+    ("task", "expected"),
+    [
+        (tasks.push_train, "docker push ghcr.io/octo/repo/cml-train:abc1234"),
+        (tasks.push_infer, "docker push ghcr.io/octo/repo/cml-infer:abc1234"),
+    ],
+    ids=["train", "infer"],
+)
+def test_push_tasks_push_the_tag_the_build_tasks_give(fixed_sha, task, expected):
+    """With CI's namespace the push names the image exactly as `invoke build-*` tagged it."""
+    c = project_context()
+    c.config.docker.namespace = "Octo/Repo"
+
+    task(c)
+
+    c.run.assert_called_once_with(expected, echo=True, pty=False)
+
+
+def test_push_task_pushes_the_given_tag():
+    """--tag pushes that image instead."""
+    c = project_context()
+
+    tasks.push_infer(c, tag="registry.example/team/cml-infer:v1")
+
+    c.run.assert_called_once_with("docker push registry.example/team/cml-infer:v1", echo=True, pty=False)
+
+
+def test_push_task_without_a_namespace_stops_before_pushing(fixed_sha):
+    """With invoke.yaml's local names the push stops with exit 2 and one line, and runs nothing."""
+    c = project_context()
+
+    with pytest.raises(Exit) as stopped:
+        tasks.push_train(c)
+
+    assert stopped.value.code == 2
+    assert stopped.value.message == push_target_problem("cml-train:abc1234")
+    c.run.assert_not_called()
+
+
+def run_invoke(*args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
+    """`invoke ARGS` in the repository (plus `env_vars`), with docker pointed at an engine that cannot exist."""
+    env = {**os.environ, **env_vars, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
     return subprocess.run(
         [sys.executable, "-m", "invoke", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
@@ -294,6 +362,16 @@ def test_dry_build_prints_the_check_and_the_build_without_an_engine():
         docker_info_command(),
         f"docker buildx build --file Dockerfile.train --tag {tag} --load .",
     ]
+
+
+def test_dry_push_prints_the_check_and_the_push_of_the_ci_image():
+    """`invoke --dry push-infer`, as the publish job runs it, pushes ghcr.io/<owner/repo>/cml-infer:<sha>."""
+    tag = f"ghcr.io/octo/repo/cml-infer:{git_short_sha(cwd=str(ROOT))}"
+
+    done = run_invoke("--dry", "push-infer", INVOKE_DOCKER_NAMESPACE="Octo/Repo")
+
+    assert done.returncode == 0, done.stderr
+    assert ANSI_COLOUR.sub("", done.stdout).splitlines() == [docker_info_command(), f"docker push {tag}"]
 
 
 def test_build_without_an_engine_stops_before_building():

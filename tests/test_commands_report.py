@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from helpers import project_context
+from invoke import Exit
 
 import tasks
 from commands.report import baseline_command, report_command
@@ -36,10 +37,10 @@ def test_report_command(options: dict, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("epochs", "expected_tail"),
-    [(0, "--seed 0"), (5, "--seed 0 --epochs 5")],
+    [(None, "--seed 0"), (5, "--seed 0 --epochs 5")],
     ids=["dataset-default-epochs", "explicit-epochs"],
 )
-def test_baseline_command(epochs: int, expected_tail: str) -> None:
+def test_baseline_command(epochs: int | None, expected_tail: str) -> None:
     """The baseline trains with the same dataset, seed and epochs flags as `invoke train`."""
 
     command = baseline_command(ref="origin/main", out="baseline/metrics.json", dataset="digits", seed=0, epochs=epochs)
@@ -109,10 +110,31 @@ def test_baseline_task_flags_override_the_defaults() -> None:
     """Ref, output and the training flags can all be given on the command line."""
     c = project_context()
 
-    tasks.baseline(c, ref="v1.0", out="b/m.json", epochs=3, seed=7, dataset="mnist")
+    tasks.baseline(c, ref="v1.0", out="b/m.json", epochs="3", seed="7", dataset="mnist")
 
     c.run.assert_called_once_with(
         "python -m reporting baseline --ref v1.0 --out b/m.json --dataset mnist --seed 7 --epochs 3",
         echo=True,
         pty=False,
     )
+
+
+def test_baseline_task_passes_any_number_given_on_to_be_checked() -> None:
+    """A typed --epochs 0 is passed on (`python -m reporting baseline` refuses it), never swapped for the default."""
+    c = project_context(train={"epochs": 5})
+
+    tasks.baseline(c, epochs="0")
+
+    assert c.run.call_args.args[0].endswith("--seed 0 --epochs 0")
+
+
+def test_baseline_task_refuses_a_flag_that_is_not_a_number() -> None:
+    """`invoke baseline --epochs x` stops with exit 2 and a line naming the flag, running nothing."""
+    c = project_context()
+
+    with pytest.raises(Exit) as caught:
+        tasks.baseline(c, epochs="x")
+
+    assert caught.value.code == 2
+    assert "--epochs expects a whole number" in str(caught.value.message)
+    c.run.assert_not_called()

@@ -1,19 +1,21 @@
-"""`python -m reporting.comment_cli`: exit codes, one-line messages, job summary, never the token."""
+"""`python -m reporting comment` (reporting/comment_cli.py): exit codes, one-line messages, job summary,
+never the token."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from fake_github import PULL_REQUEST, READ_TOKEN, WRITE_TOKEN, FakeGitHub
+from helpers import ROOT
 
-from reporting.comment_cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from reporting.cli import main
+from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from reporting.github_comment import is_sticky, marker
 
-ROOT = Path(__file__).resolve().parents[1]
+PROG = "python -m reporting comment"
 SHA = "fedcba9876543210fedcba9876543210fedcba98"
 TITLE = "CML report"
 REPORT = "# CML report\n\n| metric | value |\n| --- | --- |\n| accuracy | 97.5% |\n\n![curves](training_curves.png)\n"
@@ -50,7 +52,7 @@ def push_env(github: FakeGitHub, tmp_path, token: str = WRITE_TOKEN) -> dict[str
 
 
 def args(report, *extra: str) -> list[str]:
-    return ["--report", str(report), "--title", TITLE, "--backoff", "0", *extra]
+    return ["comment", "--report", str(report), "--title", TITLE, "--backoff", "0", *extra]
 
 
 def assert_one_line_without_secrets(text: str) -> None:
@@ -113,7 +115,7 @@ def test_read_only_token_warns_naming_the_permission_and_still_writes_the_summar
 
     err = capsys.readouterr().err
     assert code == EXIT_OK
-    assert err.startswith("warning: ") and f"permissions: {permission}" in err
+    assert err.startswith(f"{PROG}: warning: ") and f"permissions: {permission}" in err
     assert err.rstrip().endswith("the report is in the job summary")
     assert_one_line_without_secrets(err)
     assert "97.5%" in (tmp_path / "summary.md").read_text(encoding="utf-8")
@@ -126,7 +128,7 @@ def test_read_only_token_with_strict_fails(github, report, tmp_path, capsys):
 
     err = capsys.readouterr().err
     assert code == EXIT_FAILED
-    assert err.startswith("error: ") and "pull-requests: write" in err
+    assert err.startswith(f"{PROG}: error: ") and "pull-requests: write" in err
 
 
 def test_inside_actions_the_warning_is_an_annotation(github, report, tmp_path, capsys):
@@ -147,7 +149,7 @@ def test_missing_variable_is_a_one_line_error_naming_it(github, report, tmp_path
     code = main(args(report), env)
 
     err = capsys.readouterr().err
-    assert code == EXIT_USAGE
+    assert code == EXIT_BAD_INPUT
     assert variable in err
     assert_one_line_without_secrets(err)
     assert github.requests == []
@@ -160,7 +162,7 @@ def test_missing_report_is_an_error_naming_the_file(github, tmp_path, capsys):
     code = main(args(missing), pr_env(github, tmp_path))
 
     err = capsys.readouterr().err
-    assert code == EXIT_USAGE
+    assert code == EXIT_BAD_INPUT
     assert str(missing) in err and "invoke report" in err
     assert github.requests == []
 
@@ -171,7 +173,7 @@ def test_bad_target_flag_is_a_one_line_error(github, report, tmp_path, capsys):
     code = main(args(report, "--target", "main"), pr_env(github, tmp_path))
 
     err = capsys.readouterr().err
-    assert code == EXIT_USAGE
+    assert code == EXIT_BAD_INPUT
     assert "--target must be pr/NUMBER or commit/SHA" in err
 
 
@@ -190,10 +192,11 @@ def test_empty_title_is_refused(report, capsys):
     """An empty `--title` cannot name the comment to keep updated: usage error, exit 2."""
 
     with pytest.raises(SystemExit) as exit_info:
-        main(["--report", str(report), "--title", " "], {})
+        main(["comment", "--report", str(report), "--title", " "], {})
 
-    assert exit_info.value.code == EXIT_USAGE
-    assert "--title: must not be empty" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exit_info.value.code == EXIT_BAD_INPUT
+    assert err.startswith(f"{PROG}: error: argument --title: must not be empty") and err.count("\n") == 1
 
 
 def test_github_failure_is_exit_1_in_one_line_without_the_token(github, report, tmp_path, capsys):
@@ -221,10 +224,10 @@ def test_unreachable_api_is_one_line(report, tmp_path, capsys):
 
 
 def test_module_runs_as_a_script_against_the_server(github, report, tmp_path):
-    """`python -m reporting.comment_cli` in a subprocess: exit 0, one comment, token not in the output."""
+    """`python -m reporting comment` in a subprocess: exit 0, one comment, token not in the output."""
 
     completed = subprocess.run(
-        [sys.executable, "-m", "reporting.comment_cli", *args(report)],
+        [sys.executable, "-m", "reporting", *args(report)],
         env=pr_env(github, tmp_path),
         capture_output=True,
         text=True,
@@ -243,7 +246,7 @@ def test_script_without_token_exits_non_zero_with_one_line_and_no_traceback(repo
     """No token in a real process: one line naming GITHUB_TOKEN/REPO_TOKEN, exit 2."""
 
     completed = subprocess.run(
-        [sys.executable, "-m", "reporting.comment_cli", *args(report, "--target", "pr/1")],
+        [sys.executable, "-m", "reporting", *args(report, "--target", "pr/1")],
         env={"PATH": "/usr/bin:/bin", "GITHUB_REPOSITORY": "octo/cml"},
         capture_output=True,
         text=True,
@@ -252,8 +255,8 @@ def test_script_without_token_exits_non_zero_with_one_line_and_no_traceback(repo
         cwd=ROOT,
     )
 
-    assert completed.returncode == EXIT_USAGE
-    assert completed.stderr.startswith("error: no GitHub token: set GITHUB_TOKEN or REPO_TOKEN")
+    assert completed.returncode == EXIT_BAD_INPUT
+    assert completed.stderr.startswith(f"{PROG}: error: no GitHub token: set GITHUB_TOKEN or REPO_TOKEN")
     assert_one_line_without_secrets(completed.stderr)
 
 
@@ -261,7 +264,7 @@ def test_help_explains_target_environment_and_exit_status(capsys):
     """`--help` documents the target rules, the variables and the exit codes."""
 
     with pytest.raises(SystemExit) as exit_info:
-        main(["--help"], {})
+        main(["comment", "--help"], {})
 
     out = capsys.readouterr().out
     assert exit_info.value.code == 0

@@ -1,8 +1,10 @@
-"""Dockerfile.train, Dockerfile.infer and .dockerignore: the contract a build depends on.
+"""Dockerfile.train, Dockerfile.infer, .dockerignore and the two workflows that build them.
 
 No Docker engine runs here, so the images are checked without building them:
-every COPY source reaches the build context, the files the final image gets are
-enough to start its entrypoint, and every package its code imports is installed.
+every COPY source reaches the build context; the files the final image gets, laid
+out in a temporary folder, import and run (a 1-epoch training, then a prediction
+with that model) without the repository; every package their code imports is
+installed and pinned. The workflows push only the image their smoke run passed.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 from dockerfile_parse import DockerfileParser
+from helpers import ROOT
+from ruamel.yaml import YAML
 
+import tasks
 from commands.checks import lint_commands
+from commands.docker import ARTIFACTS_IN_IMAGE, INPUTS_IN_IMAGE
 
-ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILES = ["Dockerfile.train", "Dockerfile.infer"]
 IMAGE_IDS = ["train", "infer"]
 ENTRY_MODULES = {"Dockerfile.train": "training", "Dockerfile.infer": "inference"}
@@ -54,6 +59,7 @@ class ImageSpec:
     args: list[str] = field(default_factory=list)
     user: str = ""
     entrypoint: list[str] = field(default_factory=list)
+    cmd: list[str] = field(default_factory=list)
 
 
 def parse_dockerfile(path: Path) -> ImageSpec:
@@ -80,6 +86,8 @@ def parse_dockerfile(path: Path) -> ImageSpec:
             spec.user = value
         elif instruction == "ENTRYPOINT":
             spec.entrypoint = json.loads(value)
+        elif instruction == "CMD":
+            spec.cmd = json.loads(value)
     return spec
 
 
@@ -253,32 +261,140 @@ def test_every_copy_source_exists_and_reaches_the_build_context(dockerfile):
             assert kept, f"{dockerfile}: COPY {source}: .dockerignore leaves none of its files"
 
 
-@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
-def test_entrypoint_starts_from_only_the_files_the_image_gets(dockerfile, tmp_path):
-    """The entrypoint's module comes from the assembled image files and its --help runs from them."""
+def assembled_image(dockerfile: str, root: Path) -> Path:
+    """Lay out the final image's files under `root`; returns its WORKDIR there."""
     spec, files = load(dockerfile)
-    assemble(files, tmp_path)
-    workdir = tmp_path / spec.workdir.relative_to("/")
-    python, *entry_args = spec.entrypoint
-    module = ENTRY_MODULES[dockerfile]
-    env = clean_env(spec.env)
+    assemble(files, root)
+    return root / spec.workdir.relative_to("/")
 
-    where = subprocess.run(
-        [sys.executable, "-c", f"import importlib.util; print(importlib.util.find_spec({module!r}).origin)"],
+
+def image_modules(workdir: Path) -> list[str]:
+    """Every module of the packages in `workdir`, as dotted names (`__main__`s left out: they run)."""
+    modules = []
+    for init in sorted(workdir.glob("*/__init__.py")):
+        for path in sorted(init.parent.rglob("*.py")):
+            parts = path.relative_to(workdir).with_suffix("").parts
+            if parts[-1] == "__main__":
+                continue
+            modules.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return modules
+
+
+def local_imports(files: dict[PurePosixPath, Path], workdir: PurePosixPath) -> dict[str, str]:
+    """{module of our packages the image's code imports (also inside functions): the first file importing it}.
+
+    For `from X import a` that module is X: `a` may be a name defined in X rather than a submodule.
+    """
+    imported = {}
+    for in_image, path in files.items():
+        if path.suffix != ".py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                package = in_image.relative_to(workdir).parent.parts
+                base = ".".join(package[: len(package) - node.level + 1]) if node.level else ""
+                names = [".".join(filter(None, [base, node.module]))]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] in LOCAL_PACKAGES:
+                    imported.setdefault(name, str(in_image))
+    return imported
+
+
+def in_image_args(args: list[str], mounts: dict[str, Path]) -> list[str]:
+    """`args` with each in-image mount point (e.g. /artifacts) replaced by the host folder behind it."""
+    mapped = []
+    for arg in args:
+        for target, source in mounts.items():
+            if arg == target or arg.startswith(f"{target}/"):
+                arg = str(source) + arg.removeprefix(target)
+        mapped.append(arg)
+    return mapped
+
+
+@pytest.fixture(scope="module")
+def image_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """{Dockerfile: WORKDIR of its assembled image files}, laid out once for this module."""
+    return {dockerfile: assembled_image(dockerfile, tmp_path_factory.mktemp(dockerfile)) for dockerfile in DOCKERFILES}
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
+def test_every_module_imports_from_only_the_files_the_image_gets(dockerfile, image_dirs):
+    """Each module of each package the image holds imports there, from there, without the repository on the path."""
+    workdir = image_dirs[dockerfile]
+    modules = image_modules(workdir)
+    script = (
+        "import importlib, json, sys\nprint(json.dumps({m: importlib.import_module(m).__file__ for m in sys.argv[1:]}))"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, *modules],
         cwd=workdir,
-        env=env,
+        env=clean_env(parse_dockerfile(ROOT / dockerfile).env),
         capture_output=True,
         text=True,
-    )
-    started = subprocess.run(
-        [sys.executable, *entry_args, "--help"], cwd=workdir, env=env, capture_output=True, text=True, timeout=120
+        timeout=120,
     )
 
-    assert python == "python"
-    assert entry_args == ["-m", module]
-    assert Path(where.stdout.strip()).is_relative_to(workdir), where.stdout + where.stderr
-    assert started.returncode == 0, started.stderr
-    assert "usage:" in started.stdout
+    assert {"core.checkpoint", f"{ENTRY_MODULES[dockerfile]}.cli"} <= set(modules)
+    assert done.returncode == 0, done.stderr
+    origins = json.loads(done.stdout)
+    assert [module for module, origin in origins.items() if not Path(origin).is_relative_to(workdir)] == []
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
+def test_every_module_the_code_imports_from_our_packages_is_in_the_image(dockerfile):
+    """Imports of core/training/inference, also those inside functions that only some runs reach, stay in the image."""
+    spec, files = load(dockerfile)
+    present = {
+        ".".join(path.relative_to(spec.workdir).with_suffix("").parts).removesuffix(".__init__")
+        for path in files
+        if path.suffix == ".py"
+    }
+
+    imported = local_imports(files, spec.workdir)
+
+    missing = {name: importer for name, importer in imported.items() if name not in present}
+    assert imported
+    assert missing == {}, f"{dockerfile}: imported but not in the image: {missing}"
+
+
+def test_train_image_trains_and_infer_image_predicts_from_their_files_and_defaults(image_dirs, tmp_path):
+    """From only the image files and with each image's own entrypoint and CMD (mounts mapped to host folders),
+    a 1-epoch training writes every artifact and the inference image predicts samples/digits with that model."""
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()  # the mount exists before the container starts
+    mounts = {ARTIFACTS_IN_IMAGE: artifacts, INPUTS_IN_IMAGE: ROOT / "samples" / "digits"}
+    train, infer = (parse_dockerfile(ROOT / dockerfile) for dockerfile in DOCKERFILES)
+    predictions = tmp_path / "predictions.json"
+
+    trained = subprocess.run(
+        [sys.executable, *train.entrypoint[1:], *in_image_args(train.cmd, mounts), "--epochs", "1"],
+        cwd=image_dirs["Dockerfile.train"],
+        env=clean_env(train.env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    predicted = subprocess.run(
+        [sys.executable, *infer.entrypoint[1:], *in_image_args(infer.cmd, mounts), "--output", str(predictions)],
+        cwd=image_dirs["Dockerfile.infer"],
+        env=clean_env(infer.env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert [spec.entrypoint for spec in (train, infer)] == [["python", "-m", "training"], ["python", "-m", "inference"]]
+    assert trained.returncode == 0, trained.stderr
+    expected = {"model.pt", "metrics.json", "classification_report.txt", "confusion_matrix.png", "training_curves.png"}
+    assert expected <= {path.name for path in artifacts.iterdir()}
+    assert predicted.returncode == 0, predicted.stderr
+    rows = json.loads(predictions.read_text())
+    assert sorted(Path(row["input"]).name for row in rows) == [f"digit-{digit}.png" for digit in range(10)]
 
 
 def test_inference_image_holds_no_training_code_tests_or_data():
@@ -336,14 +452,32 @@ def test_inference_image_installs_no_training_only_packages():
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
-def test_image_runs_as_a_non_root_user_on_a_debian_slim_base(dockerfile):
-    """The final USER is a numeric non-root id; the base is a tagged Debian slim Python (PyTorch has no musl wheels)."""
+def test_image_runs_as_a_non_root_user(dockerfile):
+    """The final USER is a numeric non-root id (orchestrators can check a number, not a name)."""
     spec = parse_dockerfile(ROOT / dockerfile)
 
     user = spec.user.split(":")[0]
 
     assert user.isdigit() and int(user) != 0, f"{dockerfile}: USER {spec.user!r}"
-    assert re.fullmatch(r"python:3\.\d+(\.\d+)?-slim-(bookworm|trixie)(@sha256:[0-9a-f]{64})?", spec.base), spec.base
+
+
+def test_both_images_share_one_debian_slim_base_pinned_to_a_patch_release():
+    """One base, Debian slim (PyTorch has no musl wheels), pinned to major.minor.patch (a digest may follow)."""
+    bases = {dockerfile: parse_dockerfile(ROOT / dockerfile).base for dockerfile in DOCKERFILES}
+
+    assert len(set(bases.values())) == 1, bases
+    base = bases["Dockerfile.train"]
+    assert re.fullmatch(r"python:3\.\d+\.\d+-slim-(bookworm|trixie)(@sha256:[0-9a-f]{64})?", base), base
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
+def test_no_frontend_image_is_pulled_by_a_moving_tag(dockerfile):
+    """A `# syntax=` directive, if any, names its frontend by digest: it is an image the build pulls too."""
+    first = (ROOT / dockerfile).read_text().splitlines()[0]
+
+    syntax = re.match(r"#\s*syntax\s*=\s*(\S+)", first)
+
+    assert syntax is None or "@sha256:" in syntax.group(1), first
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
@@ -457,3 +591,39 @@ def test_tasks_load_with_only_requirements_tasks_installed():
     needed = {normalise(d) for module in third_party for d in distributions.get(module, [module])}
 
     assert needed <= set(requirement_names(ROOT / "requirements-tasks.txt")), needed
+
+
+def workflow_jobs(image: str) -> dict:
+    """The jobs of .github/workflows/docker-<image>.yaml."""
+    return YAML(typ="safe", pure=True).load(ROOT / ".github" / "workflows" / f"docker-{image}.yaml")["jobs"]
+
+
+MAIN_PUSH = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+
+
+@pytest.mark.parametrize("image", IMAGE_IDS, ids=IMAGE_IDS)
+def test_docker_workflow_runs_a_read_only_job_or_on_main_the_one_that_may_push(image):
+    """Exactly one of two jobs runs: `check` (read-only token) unless it is a push to main, then `publish`."""
+    jobs = workflow_jobs(image)
+
+    assert set(jobs) == {"check", "publish"}
+    assert jobs["check"]["if"] == f"${{{{ !({MAIN_PUSH}) }}}}"
+    assert jobs["publish"]["if"] == MAIN_PUSH
+    assert jobs["check"]["permissions"] == {"contents": "read"}
+    assert jobs["publish"]["permissions"] == {"contents": "read", "packages": "write"}
+
+
+@pytest.mark.parametrize("image", IMAGE_IDS, ids=IMAGE_IDS)
+def test_publish_pushes_the_image_its_own_smoke_run_passed(image):
+    """`publish` runs check's steps as they are, then logs in to ghcr.io and runs `invoke push-<image>`; no --push."""
+    jobs = workflow_jobs(image)
+    checked, published = jobs["check"]["steps"], jobs["publish"]["steps"]
+
+    login, push = published[len(checked) :]
+
+    assert published[: len(checked)] == checked
+    assert checked[-1] == {"run": f"invoke run-{image}"}
+    assert login["uses"].startswith("docker/login-action@") and login["with"]["registry"] == "ghcr.io"
+    assert push == {"run": f"invoke push-{image}"}
+    assert hasattr(tasks, f"push_{image}")
+    assert [step for step in published if "--push" in step.get("run", "")] == []

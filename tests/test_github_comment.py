@@ -40,10 +40,18 @@ def github(httpserver) -> FakeGitHub:
     return FakeGitHub(httpserver)
 
 
-def post(github: FakeGitHub, report: str, target: Target, *, token: str = WRITE_TOKEN, title: str = TITLE):
+def post(
+    github: FakeGitHub,
+    report: str,
+    target: Target,
+    *,
+    token: str = WRITE_TOKEN,
+    title: str = TITLE,
+    policy: RetryPolicy = FAST,
+):
     connection = Connection(api_url=github.api_url, repository=REPOSITORY, token=token)
     body = comment_body(report, title=title)
-    return publish(github_client(connection, FAST), REPOSITORY, target, body, marker(title), FAST)
+    return publish(github_client(connection, policy), REPOSITORY, target, body, marker(title), policy)
 
 
 PR = Target("pr", str(PULL_REQUEST))
@@ -388,6 +396,17 @@ def test_persistent_5xx_is_a_one_line_error_with_the_status(github):
     assert github.count("GET") == FAST.retries + 1
 
 
+def test_a_create_failing_with_5xx_every_time_is_tried_retries_plus_one_times(github):
+    """A create that keeps failing gives up after `retries` more tries, each after looking for the comment again."""
+    github.fail("POST", "/comments$", 502, times=100)
+
+    with pytest.raises(CommentError, match=r"pull request #7 \(502 fake 502\)"):
+        post(github, "v1", PR)
+
+    assert github.count("POST") == FAST.retries + 1
+    assert github.issue_comments.get(PULL_REQUEST, []) == []
+
+
 def test_secondary_rate_limit_is_waited_out_and_retried(github):
     """A 403 secondary rate limit is retried, unlike a permission 403."""
     github.fail("POST", "/comments$", 403, message="You have exceeded a secondary rate limit. Please wait.")
@@ -428,11 +447,18 @@ def test_unknown_pull_request_is_an_error_naming_it(github):
         post(github, "v1", Target("pr", "99"))
 
 
-def test_retries_with_zero_backoff_are_fast(github):
-    """Backoff is a parameter: retried 502s with backoff 0 take well under a second."""
-    github.fail("GET", "/comments$", 502, times=3)
-    start = time.perf_counter()
+@pytest.mark.parametrize(
+    ("method", "waits"),
+    [("GET", [1.0, 2.0]), ("POST", [0.5, 1.0, 2.0])],
+    ids=["list-retried-by-urllib3", "create-retried-by-publish"],
+)
+def test_retries_wait_the_backoff_doubled_each_time(github, monkeypatch, method, waits):
+    """Retried 502s wait `backoff` seconds, doubled each time (urllib3 retries a failed list once at once)."""
+    github.fail(method, "/comments$", 502, times=3)
+    slept = []
+    monkeypatch.setattr(time, "sleep", slept.append)
 
-    post(github, "v1", PR)
+    result = post(github, "v1", PR, policy=RetryPolicy(retries=3, backoff=0.5, secondary_rate_wait=0))
 
-    assert time.perf_counter() - start < 1.0
+    assert result.action == "created"
+    assert slept == waits

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from fake_metrics import three_classes
+from helpers import ROOT
 
-from reporting.cli import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_OK, main
-
-ROOT = Path(__file__).resolve().parents[1]
+from reporting.baseline import leave_no_baseline
+from reporting.cli import main
+from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_OK
 
 
 def write_artifacts(directory: Path, metrics: dict) -> Path:
@@ -63,8 +64,9 @@ def test_worse_than_baseline_fails_and_better_passes(tmp_path: Path) -> None:
     assert "**Accuracy 100.00%** (+3.23 pp vs baseline)" in (better / "report.md").read_text()
 
 
-def test_missing_optional_baseline_means_no_baseline(tmp_path: Path) -> None:
-    """--baseline-if-exists with no file renders without comparison and says why; the drop rule is not checked."""
+def test_missing_optional_baseline_says_none_was_given(tmp_path: Path) -> None:
+    """--baseline-if-exists with no file (a push to main: no baseline made) says plainly that nothing was compared,
+    without guessing why; the drop rule is not checked."""
     artifacts = write_artifacts(tmp_path / "artifacts", three_classes())
     missing = tmp_path / "baseline" / "metrics.json"
 
@@ -72,8 +74,21 @@ def test_missing_optional_baseline_means_no_baseline(tmp_path: Path) -> None:
 
     report = (artifacts / "report.md").read_text()
     assert code == EXIT_OK
-    assert f"no baseline (`{missing}` does not exist: the base branch has no training code yet" in report
+    assert f"· no baseline (none given: `{missing}` does not exist)\n" in report
+    assert "training code" not in report
     assert "not checked: no baseline" in report
+
+
+def test_missing_optional_baseline_gives_the_reason_the_baseline_command_noted(tmp_path: Path) -> None:
+    """When `reporting baseline` noted why it made no baseline, the report gives that reason, made safe for markdown."""
+    artifacts = write_artifacts(tmp_path / "artifacts", three_classes())
+    missing = tmp_path / "baseline" / "metrics.json"
+    leave_no_baseline(missing, "origin/<b>main</b> at 1234567 has no training code yet")
+
+    main(["render", "--artifacts", str(artifacts), "--baseline-if-exists", str(missing)])
+
+    report = (artifacts / "report.md").read_text()
+    assert "no baseline (origin/&lt;b&gt;main&lt;/b&gt; at 1234567 has no training code yet)" in report
 
 
 def test_existing_optional_baseline_is_compared(tmp_path: Path) -> None:
@@ -94,27 +109,52 @@ def test_existing_optional_baseline_is_compared(tmp_path: Path) -> None:
     ],
     ids=["no-metrics", "explicit-baseline-missing"],
 )
-def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture, make_args, message) -> None:
-    """A missing metrics or baseline file: one error line naming it, exit 1, no report written."""
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture, make_args, message) -> None:
+    """A missing metrics or baseline file: one error line naming it, exit 2 (as for bad flags), no report written."""
     write_artifacts(tmp_path / "art", three_classes())
 
     code = main(["render", *make_args(tmp_path)])
 
     err = capsys.readouterr().err
-    assert code == EXIT_BAD_INPUT
-    assert err.startswith("reporting: error: ") and message in err and err.count("\n") == 1
+    assert code == EXIT_BAD_INPUT == 2
+    assert err.startswith("python -m reporting render: error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "art" / "report.md").exists()
+
+
+def test_unwritable_report_path_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """An --out that cannot be written (its folder is a file) is bad input: one line naming it, no traceback."""
+    artifacts = write_artifacts(tmp_path / "art", three_classes())
+    (tmp_path / "file").write_text("")
+
+    code = main(["render", "--artifacts", str(artifacts), "--out", str(tmp_path / "file" / "report.md")])
+
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert err.startswith("python -m reporting render: error: ") and str(tmp_path / "file") in err
+    assert err.count("\n") == 1
 
 
 @pytest.mark.parametrize("value", ["95", "-0.1", "high"], ids=["percent", "negative", "text"])
 def test_gate_values_must_be_fractions(capsys: pytest.CaptureFixture[str], value: str) -> None:
-    """--min-accuracy 95 (meaning 95%) is a usage error, exit 2, naming the flag."""
+    """--min-accuracy 95 (meaning 95%) is a usage error: exit 2, one line naming the flag."""
 
     with pytest.raises(SystemExit) as caught:
         main(["render", "--min-accuracy", value])
 
-    assert caught.value.code == 2
-    assert "--min-accuracy" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert caught.value.code == EXIT_BAD_INPUT
+    assert err.startswith("python -m reporting render: error: argument --min-accuracy: ") and err.count("\n") == 1
+
+
+def test_missing_subcommand_is_a_one_line_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m reporting` alone: exit 2 and one line saying a command is needed."""
+
+    with pytest.raises(SystemExit) as caught:
+        main([])
+
+    err = capsys.readouterr().err
+    assert caught.value.code == EXIT_BAD_INPUT
+    assert err.startswith("python -m reporting: error: ") and "COMMAND" in err and err.count("\n") == 1
 
 
 def test_report_written_elsewhere_links_images_relative_to_itself(tmp_path: Path) -> None:

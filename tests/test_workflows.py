@@ -7,22 +7,27 @@ locally too. These rules hold for every file in `.github/workflows/`.
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ROOT
 from ruamel.yaml import YAML
 
 from commands.checks import lint_commands
 from commands.workflows import WORKFLOW_DIR, workflow_lint_commands
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / WORKFLOW_DIR).iterdir())
 INVOKE_LINE = re.compile(r"invoke [a-z][a-z0-9-]*(?: --?[a-z0-9-]+(?:[ =][\w./:-]+)?)*")
 PIP_LINE = re.compile(r"(?:python -m )?pip install(?: -r requirements[\w.-]*\.txt)+")
 PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
 COMMENT_WRITES = {"pull-requests", "contents"}  # the scopes that posting PR / commit comments needs
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -116,14 +121,26 @@ def test_top_level_permissions_grant_nothing_to_write(path):
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
 def test_jobs_declare_least_permissions_and_write_comments_only_where_they_comment(workflow, name, job):
-    """Every job declares permissions; pull-requests/contents write only in a job that runs `invoke comment`."""
+    """Every job declares permissions; pull-requests/contents write only in a job that runs `invoke comment` and
+    nothing else (the training code never runs with a token that may write)."""
 
     permissions = job.get("permissions")
 
     assert isinstance(permissions, dict), f"{name} must declare its permissions"
     writes = {scope for scope, level in permissions.items() if level == "write"}
     if writes & COMMENT_WRITES:
-        assert "comment" in invoked_tasks(job)
+        assert invoked_tasks(job) == ["comment"]
+
+
+@pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
+def test_jobs_installing_requirements_txt_take_torch_from_the_cpu_index(workflow, name, job):
+    """A job that installs requirements.txt gets PyTorch's CPU wheels (PIP_EXTRA_INDEX_URL), not the CUDA build."""
+    installs = [line for line in run_lines(job) if PIP_LINE.fullmatch(line) and " -r requirements.txt" in line]
+
+    index = job.get("env", {}).get("PIP_EXTRA_INDEX_URL")
+
+    if installs:
+        assert index == TORCH_CPU_INDEX
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=[path.name for path in WORKFLOWS])
@@ -145,54 +162,134 @@ def test_actions_are_pinned_to_full_commit_shas(workflow, name, job):
     assert [ref for ref in uses if not PINNED.fullmatch(ref)] == []
 
 
-def test_ci_workflow_lints_and_tests_on_push_and_pull_request():
-    """ci.yaml: push and pull_request trigger `invoke lint` then `invoke test`."""
+def test_ci_workflow_lints_and_tests_pull_requests_and_main_once_each():
+    """ci.yaml: pull requests and pushes to main (not every branch: a PR's commit would run twice) trigger
+    `invoke lint` then `invoke test`."""
     workflow = load(ROOT / WORKFLOW_DIR / "ci.yaml")
 
     tasks = [task for _, job in jobs(ROOT / WORKFLOW_DIR / "ci.yaml") for task in invoked_tasks(job)]
 
-    assert {"push", "pull_request"} <= set(workflow["on"])
+    assert set(workflow["on"]) == {"push", "pull_request"}
+    assert workflow["on"]["push"] == {"branches": ["main"]}
     assert tasks == ["lint", "test"]
 
 
-def test_cml_workflow_trains_compares_reports_and_comments():
-    """cml.yaml: on PRs train, baseline, report, comment; on push to main the same without the baseline."""
+def test_cml_workflow_trains_read_only_and_comments_in_jobs_of_their_own():
+    """cml.yaml: one read-only job trains, compares (PRs only), reports; one job per event posts the comment, each
+    with the one write scope it needs and nothing else."""
     path = ROOT / WORKFLOW_DIR / "cml.yaml"
     workflow = load(path)
     by_name = dict(jobs(path))
 
-    pr_job, main_job = by_name["pull-request"], by_name["main"]
+    report, comment_pr, comment_commit = by_name["report"], by_name["comment-pr"], by_name["comment-commit"]
 
     assert workflow["on"]["push"]["branches"] == ["main"] and "pull_request" in workflow["on"]
-    assert invoked_tasks(pr_job) == ["train", "baseline", "report", "comment"]
-    assert invoked_tasks(main_job) == ["train", "report", "comment"]
-    assert pr_job["permissions"] == {"contents": "read", "pull-requests": "write"}
-    assert main_job["permissions"] == {"contents": "write"}
-    assert pr_job["steps"][0]["with"]["fetch-depth"] == 0
+    assert set(by_name) == {"report", "comment-pr", "comment-commit"}
+    assert invoked_tasks(report) == ["train", "baseline", "report"]
+    assert report["permissions"] == {"contents": "read"}
+    assert report["steps"][0]["with"]["fetch-depth"] == 0
+    assert comment_pr["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert comment_commit["permissions"] == {"contents": "write"}
+    assert "github.event_name == 'pull_request'" in comment_pr["if"]
+    assert "github.event_name == 'push'" in comment_commit["if"]
 
 
-@pytest.mark.parametrize("job_name", ["pull-request", "main"], ids=["pull-request", "main"])
-def test_cml_comments_and_uploads_even_when_the_gate_fails(job_name):
-    """The comment and the artifact upload run after a failed quality gate, and the token reaches only the comment."""
+def test_cml_uploads_the_report_even_when_the_gate_fails_and_names_it_for_the_comment_jobs():
+    """The report job uploads report.md (with metrics and plots) after a failed gate too, and its job output
+    says whether a report was uploaded."""
+    job = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))["report"]
+    steps = job["steps"]
+
+    upload = next(step for step in steps if step.get("id") == "upload-report")
+
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["if"] == "${{ !cancelled() && hashFiles('artifacts/report.md') != '' }}"
+    assert upload["with"]["name"] == "cml-report"
+    paths = upload["with"]["path"].split()
+    assert {"artifacts/report.md", "artifacts/metrics.json", "artifacts/*.png"} <= set(paths)
+    assert all(path.startswith("artifacts/") for path in paths), "the download into artifacts/ relies on one root"
+    assert job["outputs"]["report-artifact"] == "${{ steps.upload-report.outputs.artifact-id }}"
+    assert not any("GITHUB_TOKEN" in step.get("env", {}) for step in steps)
+
+
+@pytest.mark.parametrize("job_name", ["comment-pr", "comment-commit"], ids=["pr", "push"])
+def test_cml_comment_jobs_run_after_a_failed_gate_on_the_downloaded_report(job_name):
+    """A comment job runs whenever the report job uploaded a report (a failed gate fails that job), downloads it
+    into artifacts/, installs no ML stack, and gives the token to `invoke comment` alone."""
     job = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))[job_name]
     steps = job["steps"]
 
-    comment = next(step for step in steps if step.get("run") == "invoke comment")
-    upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact@"))
+    download = next(i for i, step in enumerate(steps) if step.get("uses", "").startswith("actions/download-artifact@"))
+    comment = next(i for i, step in enumerate(steps) if step.get("run") == "invoke comment")
     with_token = [step for step in steps if "GITHUB_TOKEN" in step.get("env", {})]
 
-    assert comment["if"].startswith("${{ !cancelled() && hashFiles('artifacts/report.md')")
-    assert upload["if"] == "${{ !cancelled() }}"
-    assert {"artifacts/report.md", "artifacts/metrics.json", "artifacts/*.png"} <= set(upload["with"]["path"].split())
-    assert with_token == [comment]
-    assert comment["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    assert job["needs"] == "report"
+    assert job["if"].startswith("${{ !cancelled() && ")
+    assert job["if"].endswith(" && needs.report.outputs.report-artifact != '' }}")
+    assert steps[download]["with"] == {"name": "cml-report", "path": "artifacts"}
+    assert download < comment
+    assert "pip install -r requirements-report.txt" in run_lines(job)
+    assert with_token == [steps[comment]]
+    assert steps[comment]["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
 
 
 def test_pull_request_baseline_uses_the_pr_base_branch_through_env():
-    """The base branch reaches `invoke baseline` via INVOKE_BASELINE_REF, not an expression in `run:`."""
-    steps = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))["pull-request"]["steps"]
+    """The base branch reaches `invoke baseline` (PRs only) via INVOKE_BASELINE_REF, not an expression in `run:`."""
+    steps = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))["report"]["steps"]
 
     baseline = next(step for step in steps if step.get("run") == "invoke baseline")
 
+    assert baseline["if"] == "github.event_name == 'pull_request'"
     assert baseline["env"] == {"INVOKE_BASELINE_REF": "origin/${{ github.base_ref }}"}
     assert baseline["continue-on-error"] is True
+
+
+def requirement_closure(path: Path) -> set[str]:
+    """The distributions a requirements file names, with everything they depend on (installed metadata)."""
+    names = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    pending = [name for name in names if name and not name.startswith("-")]
+    found: set[str] = set()
+    while pending:
+        name = normalise(pending.pop())
+        if name in found:
+            continue
+        found.add(name)
+        for requirement in importlib.metadata.requires(name) or []:
+            if "extra ==" not in requirement:
+                pending.append(re.match(r"[A-Za-z0-9._-]+", requirement)[0])
+    return found
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_requirements_report_txt_covers_what_invoke_report_and_comment_import():
+    """The comment jobs install only requirements-report.txt: every project module that tasks.py and
+    `python -m reporting` load imports nothing else (and torch is not loaded at all)."""
+    script = (
+        "import sys, tasks, reporting.cli\n"
+        f"print('\\n'.join(m.__file__ for m in list(sys.modules.values()) if (getattr(m, '__file__', None) or '')"
+        f".startswith({str(ROOT)!r})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    loaded = [Path(line) for line in done.stdout.splitlines()]
+    distributions = importlib.metadata.packages_distributions()
+
+    imported = {name for path in loaded for name in imported_top_level_names(path)}
+    third_party = {normalise(dist) for name in imported for dist in distributions.get(name, [])}
+
+    assert Path(ROOT / "reporting" / "github_comment.py") in loaded
+    assert "torch" not in imported
+    assert third_party - requirement_closure(ROOT / "requirements-report.txt") == set()
+
+
+def imported_top_level_names(path: Path) -> set[str]:
+    """Top-level names of every absolute import in a source file, wherever in the file it is."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
