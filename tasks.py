@@ -25,7 +25,7 @@ from commands.docker import (
     run_infer_command,
     run_train_command,
 )
-from commands.flags import int_flag
+from commands.flags import float_flag, int_flag
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
 from commands.train import train_command
@@ -119,22 +119,26 @@ def predict(
     }
 )
 def report(
-    c: Context, artifacts: str = "", baseline: str = "", min_accuracy: float = -1.0, max_drop: float = -1.0
+    c: Context,
+    artifacts: str = "",
+    baseline: str = "",
+    min_accuracy: float | None = None,
+    max_drop: float | None = None,
 ) -> None:
     """Write <artifacts>/report.md, compared with the baseline, and apply the quality gate (exit 3 when it fails)."""
     cfg = c.config
-    c.run(
-        report_command(
+    try:
+        command = report_command(
             artifacts=artifacts or cfg.artifacts,
             title=cfg.report.title,
             baseline=baseline,
             baseline_if_exists="" if baseline else cfg.baseline.out,
-            min_accuracy=min_accuracy if min_accuracy >= 0 else cfg.report.min_accuracy,
-            max_drop=max_drop if max_drop >= 0 else cfg.report.max_drop,
-        ),
-        echo=True,
-        pty=False,
-    )
+            min_accuracy=float_flag("min-accuracy", min_accuracy, cfg.report.min_accuracy),
+            max_drop=float_flag("max-drop", max_drop, cfg.report.max_drop),
+        )
+    except ValueError as exc:
+        raise Exit(f"invoke report: {exc}", code=2) from None
+    c.run(command, echo=True, pty=False)
 
 
 @task(

@@ -138,3 +138,12 @@ def test_baseline_task_refuses_a_flag_that_is_not_a_number() -> None:
     assert caught.value.code == 2
     assert "--epochs expects a whole number" in str(caught.value.message)
     c.run.assert_not_called()
+
+
+def test_report_task_passes_a_typed_negative_through_for_the_gate_to_refuse() -> None:
+    """`--max-drop -1` reaches python -m reporting (which refuses it) instead of becoming the default."""
+    c = project_context()
+
+    tasks.report(c, max_drop="-1")
+
+    assert "--max-drop -1" in c.run.call_args.args[0]
