@@ -290,17 +290,8 @@ def build_train(
     c: Context, tag: str = "", push: bool = False, platform: str = "", cache_from: str = "", cache_to: str = ""
 ) -> None:
     """Build the training image (Dockerfile.train) with docker buildx."""
-    name = c.config.docker.train_image
-    _build(
-        c,
-        dockerfile="Dockerfile.train",
-        name=name,
-        tag=tag,
-        push=push,
-        platform=platform,
-        cache_from=cache_from,
-        cache_to=cache_to,
-    )
+    flags = {"tag": tag, "push": push, "platform": platform, "cache_from": cache_from, "cache_to": cache_to}
+    _build(c, dockerfile="Dockerfile.train", name=c.config.docker.train_image, **flags)
 
 
 @task(pre=[docker_available], help=BUILD_HELP)
@@ -308,17 +299,8 @@ def build_infer(
     c: Context, tag: str = "", push: bool = False, platform: str = "", cache_from: str = "", cache_to: str = ""
 ) -> None:
     """Build the inference image (Dockerfile.infer) with docker buildx."""
-    name = c.config.docker.infer_image
-    _build(
-        c,
-        dockerfile="Dockerfile.infer",
-        name=name,
-        tag=tag,
-        push=push,
-        platform=platform,
-        cache_from=cache_from,
-        cache_to=cache_to,
-    )
+    flags = {"tag": tag, "push": push, "platform": platform, "cache_from": cache_from, "cache_to": cache_to}
+    _build(c, dockerfile="Dockerfile.infer", name=c.config.docker.infer_image, **flags)
 
 
 @task(
@@ -329,17 +311,18 @@ def build_infer(
         "out": "host folder mounted at /artifacts for the artifacts (default from invoke.yaml: artifacts/docker)",
     },
 )
-def run_train(c: Context, tag: str = "", epochs: int = -1, out: str = "") -> None:
+def run_train(c: Context, tag: str = "", epochs: int | None = None, out: str = "") -> None:
     """Run the training image on the bundled digits, writing the artifacts to a mounted folder."""
     cfg = c.config.docker
     out_dir = Path(out or cfg.artifacts).resolve()
     if not c.config.run.dry:  # docker would create a missing mount source itself, owned by root
         out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        smoke_epochs = int_flag("epochs", epochs, cfg.smoke_epochs)
+    except ValueError as exc:
+        raise Exit(f"invoke run-train: {exc}", code=2) from None
     command = run_train_command(
-        image=_image(c, cfg.train_image, tag),
-        out_dir=str(out_dir),
-        epochs=epochs if epochs >= 0 else cfg.smoke_epochs,
-        user=_host_user(),
+        image=_image(c, cfg.train_image, tag), out_dir=str(out_dir), epochs=smoke_epochs, user=_host_user()
     )
     c.run(command, echo=True, pty=False)
 
