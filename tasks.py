@@ -7,6 +7,7 @@ No torch import here, so listing stays instant.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from invoke import Context, Exit, UnexpectedExit, task
@@ -29,6 +30,15 @@ from commands.flags import float_flag, int_flag
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
 from commands.train import train_command
+
+
+def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
+    """Build a command and run it, echoed; a ValueError from the builder is a bad flag: exit 2 with its message."""
+    try:
+        command = build()
+    except ValueError as exc:
+        raise Exit(f"invoke {task_name}: {exc}", code=2) from None
+    c.run(command, echo=True, pty=False)
 
 
 @task(
@@ -57,20 +67,20 @@ def train(
 ) -> None:
     """Train on the dataset and write the artifacts (model.pt, metrics.json, report files)."""
     cfg = c.config
-    try:
-        command = train_command(
+    run_checked(
+        c,
+        "train",
+        lambda: train_command(
             dataset=dataset or cfg.train.dataset,
             seed=int_flag("seed", seed, cfg.train.seed),
             out=out or cfg.artifacts,
             epochs=int_flag("epochs", epochs, cfg.train.epochs),
             nproc=int_flag("nproc", nproc, cfg.train.nproc),
             nnodes=int_flag("nnodes", nnodes, cfg.train.nnodes),
-            node_rank=int_flag("node_rank", node_rank, cfg.train.node_rank),
+            node_rank=int_flag("node-rank", node_rank, cfg.train.node_rank),
             rdzv_endpoint=rdzv_endpoint or cfg.train.rdzv_endpoint,
-        )
-    except ValueError as exc:
-        raise Exit(f"invoke train: {exc}", code=2) from None
-    c.run(command, echo=True, pty=False)
+        ),
+    )
 
 
 @task(
@@ -94,18 +104,18 @@ def predict(
 ) -> None:
     """Predict labels for an image, a folder of images or a .npy array with the trained model."""
     cfg = c.config
-    try:
-        command = predict_command(
+    run_checked(
+        c,
+        "predict",
+        lambda: predict_command(
             input_path=input,
             model=model or cfg.predict.model or default_model(cfg.artifacts),
             output=output,
             batch_size=int_flag("batch-size", batch_size, cfg.predict.batch_size),
             top_k=int_flag("top-k", top_k, cfg.predict.top_k),
             recursive=recursive,
-        )
-    except ValueError as exc:
-        raise Exit(f"invoke predict: {exc}", code=2) from None
-    c.run(command, echo=True, pty=False)
+        ),
+    )
 
 
 @task(
@@ -127,18 +137,18 @@ def report(
 ) -> None:
     """Write <artifacts>/report.md, compared with the baseline, and apply the quality gate (exit 3 when it fails)."""
     cfg = c.config
-    try:
-        command = report_command(
+    run_checked(
+        c,
+        "report",
+        lambda: report_command(
             artifacts=artifacts or cfg.artifacts,
             title=cfg.report.title,
             baseline=baseline,
             baseline_if_exists="" if baseline else cfg.baseline.out,
             min_accuracy=float_flag("min-accuracy", min_accuracy, cfg.report.min_accuracy),
             max_drop=float_flag("max-drop", max_drop, cfg.report.max_drop),
-        )
-    except ValueError as exc:
-        raise Exit(f"invoke report: {exc}", code=2) from None
-    c.run(command, echo=True, pty=False)
+        ),
+    )
 
 
 @task(
@@ -155,17 +165,17 @@ def baseline(
 ) -> None:
     """Train REF in a temporary git worktree with the same config as `invoke train`; write its metrics.json."""
     cfg = c.config
-    try:
-        command = baseline_command(
+    run_checked(
+        c,
+        "baseline",
+        lambda: baseline_command(
             ref=ref or cfg.baseline.ref,
             out=out or cfg.baseline.out,
             dataset=dataset or cfg.train.dataset,
             seed=int_flag("seed", seed, cfg.train.seed),
             epochs=int_flag("epochs", epochs, cfg.train.epochs),
-        )
-    except ValueError as exc:
-        raise Exit(f"invoke baseline: {exc}", code=2) from None
-    c.run(command, echo=True, pty=False)
+        ),
+    )
 
 
 @task(
@@ -317,14 +327,16 @@ def run_train(c: Context, tag: str = "", epochs: int | None = None, out: str = "
     out_dir = Path(out or cfg.artifacts).resolve()
     if not c.config.run.dry:  # docker would create a missing mount source itself, owned by root
         out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        smoke_epochs = int_flag("epochs", epochs, cfg.smoke_epochs)
-    except ValueError as exc:
-        raise Exit(f"invoke run-train: {exc}", code=2) from None
-    command = run_train_command(
-        image=_image(c, cfg.train_image, tag), out_dir=str(out_dir), epochs=smoke_epochs, user=_host_user()
+    run_checked(
+        c,
+        "run-train",
+        lambda: run_train_command(
+            image=_image(c, cfg.train_image, tag),
+            out_dir=str(out_dir),
+            epochs=int_flag("epochs", epochs, cfg.smoke_epochs),
+            user=_host_user(),
+        ),
     )
-    c.run(command, echo=True, pty=False)
 
 
 @task(
