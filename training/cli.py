@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=non_negative_int,
         default=defaults.threads,
-        help="torch CPU threads, 0 for torch's default (default: %(default)s)",
+        help="torch CPU threads; 0: one for images of 16x16 or less, torch's default otherwise (default: %(default)s)",
     )
     parser.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: cuda when available, else cpu"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import sys
 import time
@@ -88,7 +89,7 @@ def epoch_orders(length: int, generator: torch.Generator, world: World, seed: in
     from torch.utils.data import DistributedSampler
 
     sampler = DistributedSampler(range(length), num_replicas=world.world_size, rank=world.rank, seed=seed)
-    for epoch in range(1_000_000):
+    for epoch in itertools.count():
         sampler.set_epoch(epoch)
         yield torch.tensor(list(sampler))
 

@@ -192,10 +192,12 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
         sidecar.request_reports(
             out=config.out, y_true=y_true.numpy(), y_pred=y_pred.numpy(), labels=splits.labels, history=history
         )
-        save_model(config, model, splits.labels, preprocessing)
+        versions = library_versions()
+        save_model(config, model, splits.labels, preprocessing, versions)
         metrics = sidecar.reports()
         metrics |= {"history": history, "best_epoch": result.best_epoch}
-        metrics["run"] = run_facts(config, splits, result, epochs, world, device, time.perf_counter() - started)
+        duration_s = time.perf_counter() - started
+        metrics["run"] = run_facts(config, splits, result, epochs, world, device, versions, duration_s)
         write_json(Path(config.out) / "metrics.json", metrics)  # last: its presence means a complete set
         print(
             f"test accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f} "
@@ -205,7 +207,9 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
-def save_model(config: TrainConfig, model: ConvNet, labels: list[str], preprocessing: Preprocessing) -> None:
+def save_model(
+    config: TrainConfig, model: ConvNet, labels: list[str], preprocessing: Preprocessing, versions: dict[str, str]
+) -> None:
     save_checkpoint(
         Path(config.out) / "model.pt",
         Checkpoint(
@@ -214,7 +218,7 @@ def save_model(config: TrainConfig, model: ConvNet, labels: list[str], preproces
             labels=labels,
             preprocessing=preprocessing,
             train_config=asdict(config),
-            versions=library_versions(),
+            versions=versions,
         ),
     )
 
@@ -226,6 +230,7 @@ def run_facts(
     epochs: int,
     world: World,
     device: torch.device,
+    versions: dict[str, str],
     duration_s: float,
 ) -> dict:
     """The `run` section of metrics.json: what was trained, how, where and with which versions."""
@@ -241,6 +246,6 @@ def run_facts(
         "world_size": world.world_size,
         "device": device.type,
         "threads": torch.get_num_threads(),
-        "versions": library_versions(),
+        "versions": versions,
         "config": asdict(config),
     }
