@@ -1,0 +1,41 @@
+"""Fingerprints of datasets: the same data gives the same hex digest on any machine, any checkout.
+
+Content, not timestamps: a fresh clone or a `dvc pull` rewrites every file's mtime, and a dataset
+that did not change must keep its fingerprint (the report compares runs by it, and the folder
+cache is keyed by it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from core.preprocess import IMAGE_SUFFIXES
+
+CHUNK = 1 << 20
+
+
+def folder_files(root: str | Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> list[Path]:
+    """The image files under `root`, sorted by their path relative to it (as posix text)."""
+    base = Path(root)
+    found = [path for path in base.rglob("*") if path.is_file() and path.suffix.lower() in suffixes]
+    return sorted(found, key=lambda path: path.relative_to(base).as_posix())
+
+
+def folder_fingerprint(root: str | Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> str:
+    """sha256 over every image file's relative path and content: renames, edits, additions and removals
+    all change it; copying the folder elsewhere or touching its files does not."""
+    base = Path(root)
+    digest = hashlib.sha256()
+    for path in folder_files(base, suffixes):
+        digest.update(path.relative_to(base).as_posix().encode("utf-8") + b"\0")
+        digest.update(file_sha256(path).encode("ascii") + b"\n")
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
