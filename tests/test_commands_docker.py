@@ -132,19 +132,27 @@ def test_mount_option(mount, expected):
     assert mount.option() == expected
 
 
+TORCHVISION_LOADS = (
+    "docker run --rm --network none --read-only --tmpfs /tmp --entrypoint python cml-train:abc1234 -c"
+    " 'import torch, torchvision; torchvision.ops.nms(torch.zeros(1, 4), torch.ones(1), 0.5)'"
+)
+
+
 @pytest.mark.parametrize(
     ("epochs", "expected_args"),
     [(1, "--out /artifacts --epochs 1"), (0, "--out /artifacts")],
     ids=["smoke", "dataset-default"],
 )
 def test_run_train_command(epochs, expected_args):
-    """The host folder is mounted at /artifacts, where the training writes; no network, the caller's uid."""
+    """torchvision's compiled ops load in the image; then the host folder is mounted at /artifacts, where the
+    training writes; no network, read-only but for /tmp, the caller's uid."""
     command = run_train_command(
         image="cml-train:abc1234", out_dir="/w/artifacts/docker", epochs=epochs, user="1001:121"
     )
 
     assert command == (
-        "docker run --rm --network none --user 1001:121"
+        f"{TORCHVISION_LOADS} && "
+        "docker run --rm --network none --read-only --tmpfs /tmp --user 1001:121"
         " --mount type=bind,source=/w/artifacts/docker,target=/artifacts"
         f" cml-train:abc1234 {expected_args}"
     )
@@ -155,7 +163,7 @@ def test_run_infer_command_mounts_model_and_inputs_read_only():
     command = run_infer_command(image="cml-infer:abc1234", model="/w/run/model.pt", inputs="/w/samples/digits")
 
     assert command == (
-        "docker run --rm --network none"
+        "docker run --rm --network none --read-only --tmpfs /tmp"
         " --mount type=bind,source=/w/run/model.pt,target=/artifacts/model.pt,readonly"
         " --mount type=bind,source=/w/samples/digits,target=/inputs/digits,readonly"
         " cml-infer:abc1234 --model /artifacts/model.pt --input /inputs/digits"
@@ -169,7 +177,7 @@ def test_run_infer_command_mounts_the_output_folder_writable():
     )
 
     assert command == (
-        "docker run --rm --network none --user 1:2"
+        "docker run --rm --network none --read-only --tmpfs /tmp --user 1:2"
         " --mount type=bind,source=/w/model.pt,target=/artifacts/model.pt,readonly"
         " --mount type=bind,source=/w/x.npy,target=/inputs/x.npy,readonly"
         " --mount type=bind,source=/w/out,target=/output"
@@ -251,7 +259,8 @@ def test_run_train_task_smoke_runs_into_the_docker_artifact_dir(fixed_sha, tmp_p
     tasks.run_train(c)
 
     c.run.assert_called_once_with(
-        f"docker run --rm --network none --user {USER}"
+        f"{TORCHVISION_LOADS} && "
+        f"docker run --rm --network none --read-only --tmpfs /tmp --user {USER}"
         f" --mount type=bind,source={tmp_path}/artifacts/docker,target=/artifacts"
         " cml-train:abc1234 --out /artifacts --epochs 1",
         echo=True,
@@ -268,7 +277,7 @@ def test_run_infer_task_predicts_the_samples_with_the_run_train_model(fixed_sha,
     tasks.run_infer(c, output="out/preds.csv")
 
     c.run.assert_called_once_with(
-        f"docker run --rm --network none --user {USER}"
+        f"docker run --rm --network none --read-only --tmpfs /tmp --user {USER}"
         f" --mount type=bind,source={tmp_path}/artifacts/docker/model.pt,target=/artifacts/model.pt,readonly"
         f" --mount type=bind,source={tmp_path}/samples/digits,target=/inputs/digits,readonly"
         f" --mount type=bind,source={tmp_path}/out,target=/output"
