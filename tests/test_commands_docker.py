@@ -269,8 +269,9 @@ def test_run_train_task_smoke_runs_into_the_docker_artifact_dir(fixed_sha, tmp_p
     assert (tmp_path / "artifacts" / "docker").is_dir()
 
 
-def test_run_infer_task_predicts_the_samples_with_the_run_train_model(fixed_sha, tmp_path, monkeypatch):
-    """By default the model run-train wrote predicts samples/digits; --output's folder is created and mounted."""
+def test_run_infer_task_predicts_the_samples_with_the_committed_sample_model(fixed_sha, tmp_path, monkeypatch):
+    """By default samples/model.pt (no training image needed) predicts samples/digits; --output's folder is created
+    and mounted."""
     monkeypatch.chdir(tmp_path)
     c = project_context()
 
@@ -278,7 +279,7 @@ def test_run_infer_task_predicts_the_samples_with_the_run_train_model(fixed_sha,
 
     c.run.assert_called_once_with(
         f"docker run --rm --network none --read-only --tmpfs /tmp --user {USER}"
-        f" --mount type=bind,source={tmp_path}/artifacts/docker/model.pt,target=/artifacts/model.pt,readonly"
+        f" --mount type=bind,source={tmp_path}/samples/model.pt,target=/artifacts/model.pt,readonly"
         f" --mount type=bind,source={tmp_path}/samples/digits,target=/inputs/digits,readonly"
         f" --mount type=bind,source={tmp_path}/out,target=/output"
         " cml-infer:abc1234 --model /artifacts/model.pt --input /inputs/digits --output /output/preds.csv",

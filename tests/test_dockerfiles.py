@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 from dockerfile_parse import DockerfileParser
-from helpers import ROOT
+from helpers import ROOT, project_context
 from ruamel.yaml import YAML
 
 import tasks
@@ -739,3 +739,20 @@ def test_publish_pushes_the_image_its_own_smoke_run_passed(image):
     assert push == {"run": f"invoke push-{image}"}
     assert hasattr(tasks, f"push_{image}")
     assert [step for step in published if "--push" in step.get("run", "")] == []
+
+
+def test_inference_workflow_builds_and_runs_only_the_inference_image():
+    """docker-infer.yaml names no training-image task: its smoke run predicts with the committed sample model,
+    which is run-infer's default, so a broken Dockerfile.train cannot fail it."""
+    jobs = workflow_jobs("infer")
+    config = project_context().config
+
+    invoked = [step["run"] for job in jobs.values() for step in job["steps"] if "run" in step]
+
+    assert [line for line in invoked if "train" in line] == []
+    assert [line for line in invoked if line.startswith("invoke ")] == 2 * [
+        "invoke build-infer",
+        "invoke run-infer",
+    ] + ["invoke push-infer"]
+    assert config.docker.smoke_model == "samples/model.pt"
+    assert (ROOT / config.docker.smoke_model).is_file()
