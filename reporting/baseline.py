@@ -1,13 +1,13 @@
-"""The base branch's metrics: train another git ref in a temporary worktree with the same flags.
+"""The base branch's metrics by retraining: run that ref's own `invoke train` in a temporary worktree.
 
-Training is deterministic (same seed, same thread count), so this reproduces exactly what that
-ref's own CI run measured, without storing artifacts anywhere.
+The ref trains with its own code and its own invoke.yaml (a pull request that changes the epochs
+must not change its baseline), unless flags given on the command line override them; training is
+deterministic (same seed, same thread count), so this reproduces what that ref's own CI run measured.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shlex
 import shutil
 import subprocess
 import sys
@@ -15,12 +15,11 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from commands.train import train_command
 from core.atomic import write_text
 from reporting.metrics import MetricsError, load_metrics
 
-# `python -m training` needs this file; a ref without it predates the training code.
-TRAINING_ENTRY = "training/__main__.py"
+# `invoke train` needs these files; a ref without them predates the training code.
+TRAINING_FILES = ("tasks.py", "training/__main__.py")
 
 
 class BaselineError(Exception):
@@ -54,14 +53,28 @@ def find_commit(repo: str | Path, ref: str) -> tuple[Path, str]:
 
 
 def has_training_code(root: Path, commit: str) -> bool:
-    return git(root, "cat-file", "-e", f"{commit}:{TRAINING_ENTRY}").returncode == 0
+    return all(git(root, "cat-file", "-e", f"{commit}:{path}").returncode == 0 for path in TRAINING_FILES)
 
 
-def training_command(*, dataset: str, seed: int, epochs: int | None, out: Path) -> list[str]:
-    """`invoke train`'s own command (commands/train.py), so the baseline cannot drift from it, run by this
-    interpreter; epochs None leaves the default to that ref's code."""
-    _python, *arguments = shlex.split(train_command(dataset=dataset, seed=seed, out=str(out), epochs=epochs))
-    return [sys.executable, *arguments]
+def training_command(overrides: Mapping[str, object]) -> list[str]:
+    """The ref's own `invoke train`, run by this interpreter; only the `overrides` given on the command line
+    become flags, everything else comes from that ref's invoke.yaml."""
+    flags = [part for name, value in overrides.items() for part in (f"--{name.replace('_', '-')}", str(value))]
+    return [sys.executable, "-m", "invoke", "train", *flags]
+
+
+def training_env(env: Mapping[str, str], artifacts: Path) -> dict[str, str]:
+    """The environment of the ref's `invoke train`: its artifacts go to `artifacts`, and nothing of this
+    checkout's configuration leaks in."""
+    kept = {
+        key: value
+        for key, value in env.items()
+        # INVOKE_* would override the ref's own invoke.yaml; in CI GITHUB_SHA names this PR's commit,
+        # which the training run would record as the one it trained.
+        if not key.startswith("INVOKE_") and key != "GITHUB_SHA"
+    }
+    # `artifacts` is a top-level key of every ref's invoke.yaml, whatever its train task calls the flag.
+    return {**kept, "INVOKE_ARTIFACTS": str(artifacts)}
 
 
 def no_baseline_note(metrics_path: Path) -> Path:
@@ -102,18 +115,28 @@ def temporary_worktree(root: Path, commit: str, path: Path) -> Iterator[Path]:
             git(root, "worktree", "prune")
 
 
-def train_at(root: Path, commit: str, *, dataset: str, seed: int, epochs: int | None, env: Mapping[str, str]) -> dict:
-    """Train `commit` in a temporary worktree (its output streams to this terminal) and return its metrics."""
+def train_at(root: Path, commit: str, *, overrides: Mapping[str, object], env: Mapping[str, str]) -> dict:
+    """Train `commit` in a temporary worktree with its own `invoke train` (its output streams to this
+    terminal) and return its metrics."""
     with tempfile.TemporaryDirectory(prefix="cml-baseline-") as scratch:
         artifacts = Path(scratch) / "artifacts"
         with temporary_worktree(root, commit, Path(scratch) / "src") as source:
-            command = training_command(dataset=dataset, seed=seed, epochs=epochs, out=artifacts)
-            # The training run records the commit it trained; in CI GITHUB_SHA would name this PR's commit instead.
-            run_env = {key: value for key, value in env.items() if key != "GITHUB_SHA"}
-            done = subprocess.run(command, cwd=source, env=run_env, check=False)
+            command = training_command(overrides)
+            done = subprocess.run(command, cwd=source, env=training_env(env, artifacts), check=False)
         if done.returncode != 0:
             raise BaselineError(f"training {commit[:7]} failed (exit code {done.returncode})")
         try:
             return load_metrics(artifacts / "metrics.json")
         except MetricsError as exc:
             raise BaselineError(f"training {commit[:7]} wrote no usable metrics: {exc}") from None
+
+
+def commits_behind(root: Path, commit: str, head: str) -> int | None:
+    """How many commits `commit` is behind `head` (0: the same commit); None when it is not an ancestor of
+    `head` or not in this clone (a shallow one, a force-pushed branch)."""
+    if commit == head:
+        return 0
+    if git(root, "merge-base", "--is-ancestor", commit, head).returncode != 0:
+        return None
+    counted = git(root, "rev-list", "--count", f"{commit}..{head}")
+    return int(counted.stdout) if counted.returncode == 0 else None

@@ -62,6 +62,12 @@ def add_comment_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--target", default="", help="pr/NUMBER or commit/SHA (default: from the Actions event)")
     parser.add_argument("--strict", action="store_true", help="fail (exit 1) when the token may not write comments")
+    add_retry_arguments(parser)
+    parser.set_defaults(handler=run_comment)
+
+
+def add_retry_arguments(parser: argparse.ArgumentParser) -> None:
+    """--retries and --backoff of a RetryPolicy, for each subcommand that talks to GitHub."""
     parser.add_argument(
         "--retries", type=at_least(0), default=RetryPolicy.retries, help="retries on 5xx and rate limits"
     )
@@ -71,7 +77,6 @@ def add_comment_command(commands: argparse._SubParsersAction) -> None:
         default=RetryPolicy.backoff,
         help="seconds before a retry, doubled each time (default: %(default)s)",
     )
-    parser.set_defaults(handler=run_comment)
 
 
 def _title(text: str) -> str:

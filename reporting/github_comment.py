@@ -363,7 +363,7 @@ def upsert_comment(thread: _Thread, body: str, title_marker: str, policy: RetryP
             attempt += 1
 
 
-def _github_message(error: GithubException) -> str:
+def github_message(error: GithubException) -> str:
     data = error.data
     message = data.get("message") if isinstance(data, dict) else data
     return " ".join(str(message or "no message").split())[:200]
@@ -380,7 +380,7 @@ def publish(
     except RateLimitExceededException:
         raise CommentError(f"GitHub rate limit exceeded while commenting on {target.describe()}; retry later") from None
     except GithubException as error:
-        status, message = error.status, _github_message(error)
+        status, message = error.status, github_message(error)
         if status == 403:
             raise MissingPermission(target, f"403 {message}") from None
         if status == 401:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import shlex
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, project_context
+from helpers import ROOT
 
-import tasks
-from reporting.baseline import no_baseline_note, training_command
+from reporting.baseline import commits_behind, no_baseline_note, training_command, training_env
 from reporting.cli import main
 from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
@@ -37,17 +36,32 @@ def repo(tmp_path: Path) -> Path:
     return repo
 
 
-def add_training_commit(repo: Path) -> str:
-    """Commit this project's training code (core/ and training/) on top; return the new commit id."""
-    for package in ("core", "training"):
-        shutil.copytree(ROOT / package, repo / package, ignore=IGNORE)
-    git(repo, "add", "core", "training")
+PROJECT = ("core", "training", "commands", "tasks.py", "invoke.yaml")  # what `invoke train` needs
+
+
+def set_epochs(repo: Path, epochs: int) -> None:
+    """Set train.epochs in the repository's invoke.yaml, as a pull request might."""
+    config = repo / "invoke.yaml"
+    config.write_text(re.sub(r"(?m)^  epochs: \S+", f"  epochs: {epochs}", config.read_text(), count=1))
+
+
+def add_training_commit(repo: Path, epochs: int | None = None) -> str:
+    """Commit this project's training code and tasks (optionally with train.epochs set in its invoke.yaml) on
+    top; return the new commit id."""
+    for name in PROJECT:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, repo / name, ignore=IGNORE)
+        else:
+            shutil.copy(ROOT / name, repo / name)
+    if epochs is not None:
+        set_epochs(repo, epochs)
+    git(repo, "add", *PROJECT)
     git(repo, "commit", "--quiet", "-m", "training code")
     return git(repo, "rev-parse", "HEAD")
 
 
 def baseline(repo: Path, ref: str, out: Path, *extra: str) -> int:
-    return main(["baseline", f"--ref={ref}", "--out", str(out), "--repo", str(repo), *extra])
+    return main(["baseline", f"--ref={ref}", "--out", str(out), "--repo", str(repo), "--source", "train", *extra])
 
 
 def test_ref_without_training_code_writes_no_metrics_but_notes_why(
@@ -111,17 +125,56 @@ def test_training_flags_are_checked_as_python_m_training_does(
     assert err.startswith("python -m reporting baseline: error: ") and message in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize(("epochs", "seed"), [(None, 0), (4, 7)], ids=["default-epochs", "explicit"])
-def test_training_command_is_the_one_invoke_train_runs(epochs: int | None, seed: int) -> None:
-    """The baseline trains with `invoke train`'s very command (same flags), run by this interpreter."""
-    c = project_context()
-    tasks.train(c, seed=str(seed), out="scratch", **({"epochs": str(epochs)} if epochs else {}))
-    invoke_train = shlex.split(c.run.call_args.args[0])
+def test_training_command_runs_the_refs_own_invoke_train_with_only_the_overrides_given() -> None:
+    """The baseline runs the ref's own `invoke train` with this interpreter; only flags given become flags."""
 
-    command = training_command(dataset="digits", seed=seed, epochs=epochs, out=Path("scratch"))
+    plain = training_command({})
+    overridden = training_command({"epochs": 3, "seed": 7})
 
-    assert invoke_train[0] == "python"
-    assert command == [sys.executable, *invoke_train[1:]]
+    assert plain == [sys.executable, "-m", "invoke", "train"]
+    assert overridden == [*plain, "--epochs", "3", "--seed", "7"]
+
+
+def test_training_env_keeps_this_checkouts_settings_out(tmp_path: Path) -> None:
+    """INVOKE_* settings of this checkout (and this PR's GITHUB_SHA) do not reach the ref's training; its
+    artifacts go to the scratch folder through INVOKE_ARTIFACTS, whatever the ref calls its flag."""
+    env = {"PATH": "/bin", "INVOKE_TRAIN_EPOCHS": "3", "INVOKE_ARTIFACTS": "mine", "GITHUB_SHA": "0" * 40}
+
+    made = training_env(env, tmp_path)
+
+    assert made == {"PATH": "/bin", "INVOKE_ARTIFACTS": str(tmp_path)}
+
+
+def test_a_pr_changing_its_epochs_gets_the_base_branchs_own_result(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug of issue 10: a PR that sets train.epochs in invoke.yaml (and in INVOKE_TRAIN_EPOCHS) is compared
+    with main trained by main's own invoke.yaml, not with main trained the PR's way."""
+    main_commit = add_training_commit(repo, epochs=2)
+    git(repo, "switch", "--quiet", "-c", "pr")
+    set_epochs(repo, 1)
+    git(repo, "commit", "--quiet", "-am", "train for 1 epoch")
+    monkeypatch.setenv("INVOKE_TRAIN_EPOCHS", "1")
+    out = tmp_path / "baseline" / "metrics.json"
+
+    code = baseline(repo, "main", out)
+
+    made = json.loads(out.read_text())
+    assert code == EXIT_OK
+    assert made["run"]["epochs"] == 2
+    assert made["baseline_source"] == {"kind": "train", "ref": "main", "git_ref": "main", "commit": main_commit}
+
+
+def test_commits_behind_counts_from_an_ancestor_only(repo: Path) -> None:
+    """0 for the same commit, N for an ancestor N commits back, None for a commit that is not an ancestor."""
+    first = git(repo, "rev-parse", "HEAD")
+    for n in range(2):
+        git(repo, "commit", "--quiet", "--allow-empty", "-m", f"empty {n}")
+    head = git(repo, "rev-parse", "HEAD")
+
+    counts = [commits_behind(repo, first, head), commits_behind(repo, head, head), commits_behind(repo, head, first)]
+
+    assert counts == [2, 0, None]
 
 
 def test_training_that_fails_at_the_ref_is_exit_1_and_noted(
@@ -131,7 +184,10 @@ def test_training_that_fails_at_the_ref_is_exit_1_and_noted(
     and the note for the report says why there is none."""
     (repo / "training").mkdir()
     (repo / "training" / "__main__.py").write_text("raise SystemExit(5)\n")
-    git(repo, "add", "training")
+    (repo / "tasks.py").write_text(
+        "from invoke import task\n\n\n@task\ndef train(c):\n    c.run('python -m training')\n"
+    )
+    git(repo, "add", "training", "tasks.py")
     git(repo, "commit", "--quiet", "-m", "broken training")
     out = tmp_path / "metrics.json"
     out.write_text("{}")
@@ -159,8 +215,9 @@ def test_outside_a_repository_is_a_one_line_error(tmp_path: Path, capsys: pytest
 def test_baseline_reproduces_the_refs_training_exactly(
     repo: Path, tmp_path: Path, trained_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Training the ref in a worktree gives the very metrics of a direct run of the same code and flags,
-    records the ref and commit it came from, and leaves no worktree behind."""
+    """Training the ref in a worktree gives the very metrics of a direct run of the same code and flags (given
+    on the command line: they override the ref's invoke.yaml, and the baseline records them), records the
+    ref and commit it came from, and leaves no worktree behind."""
     commit = add_training_commit(repo)
     direct = json.loads((trained_checkpoint / "metrics.json").read_text())
     epochs, seed = direct["run"]["epochs"], direct["run"]["seed"]
@@ -173,7 +230,8 @@ def test_baseline_reproduces_the_refs_training_exactly(
 
     made = json.loads(out.read_text())
     assert code == EXIT_OK
-    assert made["baseline_source"] == {"ref": "main", "commit": commit}
+    assert made["baseline_source"]["commit"] == commit
+    assert made["baseline_source"]["overrides"] == {"seed": seed, "epochs": epochs}
     assert not no_baseline_note(out).exists()
     assert made["run"]["commit"] == commit
     for key in ("accuracy", "macro_f1", "per_class", "confusion_matrix", "best_epoch"):
