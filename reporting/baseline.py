@@ -8,6 +8,7 @@ deterministic (same seed, same thread count), so this reproduces what that ref's
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -73,8 +74,10 @@ def training_env(env: Mapping[str, str], artifacts: Path) -> dict[str, str]:
         # which the training run would record as the one it trained.
         if not key.startswith("INVOKE_") and key != "GITHUB_SHA"
     }
+    # The ref's tasks run `python`: this interpreter's, even from an environment that was not activated.
+    path = os.pathsep.join(filter(None, [str(Path(sys.executable).parent), env.get("PATH", "")]))
     # `artifacts` is a top-level key of every ref's invoke.yaml, whatever its train task calls the flag.
-    return {**kept, "INVOKE_ARTIFACTS": str(artifacts)}
+    return {**kept, "PATH": path, "INVOKE_ARTIFACTS": str(artifacts)}
 
 
 def no_baseline_note(metrics_path: Path) -> Path:

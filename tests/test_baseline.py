@@ -3,61 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import add_training_commit, git, set_epochs
 
 from reporting.baseline import commits_behind, no_baseline_note, training_command, training_env
 from reporting.cli import main
 from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
-
-IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
-
-
-def git(repo: Path, *args: str) -> str:
-    command = ["git", "-C", str(repo), "-c", "user.name=Test", "-c", "user.email=test@example.com", *args]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A git repository on branch main whose only commit has no training code yet."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch", "main")
-    (repo / "README.md").write_text("first commit: no training code\n")
-    git(repo, "add", "README.md")
-    git(repo, "commit", "--quiet", "-m", "README only")
-    return repo
-
-
-PROJECT = ("core", "training", "commands", "tasks.py", "invoke.yaml")  # what `invoke train` needs
-
-
-def set_epochs(repo: Path, epochs: int) -> None:
-    """Set train.epochs in the repository's invoke.yaml, as a pull request might."""
-    config = repo / "invoke.yaml"
-    config.write_text(re.sub(r"(?m)^  epochs: \S+", f"  epochs: {epochs}", config.read_text(), count=1))
-
-
-def add_training_commit(repo: Path, epochs: int | None = None) -> str:
-    """Commit this project's training code and tasks (optionally with train.epochs set in its invoke.yaml) on
-    top; return the new commit id."""
-    for name in PROJECT:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, repo / name, ignore=IGNORE)
-        else:
-            shutil.copy(ROOT / name, repo / name)
-    if epochs is not None:
-        set_epochs(repo, epochs)
-    git(repo, "add", *PROJECT)
-    git(repo, "commit", "--quiet", "-m", "training code")
-    return git(repo, "rev-parse", "HEAD")
 
 
 def baseline(repo: Path, ref: str, out: Path, *extra: str) -> int:
@@ -137,12 +91,13 @@ def test_training_command_runs_the_refs_own_invoke_train_with_only_the_overrides
 
 def test_training_env_keeps_this_checkouts_settings_out(tmp_path: Path) -> None:
     """INVOKE_* settings of this checkout (and this PR's GITHUB_SHA) do not reach the ref's training; its
-    artifacts go to the scratch folder through INVOKE_ARTIFACTS, whatever the ref calls its flag."""
+    artifacts go to the scratch folder through INVOKE_ARTIFACTS, whatever the ref calls its flag; its `python`
+    is this interpreter."""
     env = {"PATH": "/bin", "INVOKE_TRAIN_EPOCHS": "3", "INVOKE_ARTIFACTS": "mine", "GITHUB_SHA": "0" * 40}
 
     made = training_env(env, tmp_path)
 
-    assert made == {"PATH": "/bin", "INVOKE_ARTIFACTS": str(tmp_path)}
+    assert made == {"PATH": f"{Path(sys.executable).parent}:/bin", "INVOKE_ARTIFACTS": str(tmp_path)}
 
 
 def test_a_pr_changing_its_epochs_gets_the_base_branchs_own_result(
