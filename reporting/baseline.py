@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from core.atomic import write_text
+from reporting.github_comment import TOKEN_VARIABLES
 from reporting.metrics import MetricsError, load_metrics
 
 # `invoke train` needs these files; a ref without them predates the training code.
@@ -71,8 +72,8 @@ def training_env(env: Mapping[str, str], artifacts: Path) -> dict[str, str]:
         key: value
         for key, value in env.items()
         # INVOKE_* would override the ref's own invoke.yaml; in CI GITHUB_SHA names this PR's commit,
-        # which the training run would record as the one it trained.
-        if not key.startswith("INVOKE_") and key != "GITHUB_SHA"
+        # which the training run would record as the one it trained; training needs no GitHub token.
+        if not key.startswith("INVOKE_") and key not in ("GITHUB_SHA", *TOKEN_VARIABLES)
     }
     # The ref's tasks run `python`: this interpreter's, even from an environment that was not activated.
     path = os.pathsep.join(filter(None, [str(Path(sys.executable).parent), env.get("PATH", "")]))

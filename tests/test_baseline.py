@@ -90,10 +90,11 @@ def test_training_command_runs_the_refs_own_invoke_train_with_only_the_overrides
 
 
 def test_training_env_keeps_this_checkouts_settings_out(tmp_path: Path) -> None:
-    """INVOKE_* settings of this checkout (and this PR's GITHUB_SHA) do not reach the ref's training; its
+    """INVOKE_* settings of this checkout (and this PR's GITHUB_SHA, and the token) do not reach the ref's training; its
     artifacts go to the scratch folder through INVOKE_ARTIFACTS, whatever the ref calls its flag; its `python`
     is this interpreter."""
     env = {"PATH": "/bin", "INVOKE_TRAIN_EPOCHS": "3", "INVOKE_ARTIFACTS": "mine", "GITHUB_SHA": "0" * 40}
+    env |= {"GITHUB_TOKEN": "ghs_secret", "REPO_TOKEN": "ghp_secret"}
 
     made = training_env(env, tmp_path)
 
