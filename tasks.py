@@ -7,6 +7,7 @@ No torch import here, so listing stays instant.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,10 @@ from commands.flags import float_flag, int_flag
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
 from commands.train import train_command
+
+# The interpreter invoke runs under: `venv/bin/invoke train` trains with the venv's packages
+# even when the venv is not activated (a bare `python` would be whatever PATH finds first).
+PYTHON = sys.executable
 
 
 def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
@@ -79,6 +84,7 @@ def train(
             nnodes=int_flag("nnodes", nnodes, cfg.train.nnodes),
             node_rank=int_flag("node-rank", node_rank, cfg.train.node_rank),
             rdzv_endpoint=rdzv_endpoint or cfg.train.rdzv_endpoint,
+            python=PYTHON,
         ),
     )
 
@@ -114,6 +120,7 @@ def predict(
             batch_size=int_flag("batch-size", batch_size, cfg.predict.batch_size),
             top_k=int_flag("top-k", top_k, cfg.predict.top_k),
             recursive=recursive,
+            python=PYTHON,
         ),
     )
 
@@ -147,6 +154,7 @@ def report(
             baseline_if_exists="" if baseline else cfg.baseline.out,
             min_accuracy=float_flag("min-accuracy", min_accuracy, cfg.report.min_accuracy),
             max_drop=float_flag("max-drop", max_drop, cfg.report.max_drop),
+            python=PYTHON,
         ),
     )
 
@@ -174,6 +182,7 @@ def baseline(
             dataset=dataset or cfg.train.dataset,
             seed=int_flag("seed", seed, cfg.train.seed),
             epochs=int_flag("epochs", epochs, cfg.train.epochs),
+            python=PYTHON,
         ),
     )
 
@@ -195,6 +204,7 @@ def comment(c: Context, report: str = "", title: str = "", target: str = "", str
             title=title or cfg.report.title,
             target=target,
             strict=strict or cfg.comment.strict,
+            python=PYTHON,
         ),
         echo=True,
         pty=False,
@@ -204,7 +214,7 @@ def comment(c: Context, report: str = "", title: str = "", target: str = "", str
 @task(help={"quick": "leave out tests marked slow", "pytest_args": "extra arguments passed to pytest"})
 def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
     """Run the test suite."""
-    c.run(test_command(quick=quick, pytest_args=pytest_args), echo=True, pty=False)
+    c.run(test_command(quick=quick, pytest_args=pytest_args, python=PYTHON), echo=True, pty=False)
 
 
 @task(
@@ -215,14 +225,14 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
 )
 def bench(c: Context, runs: int = 0, out: str = "") -> None:
     """Time training against a bare script, and inference against a bare loop; print the ratios."""
-    for command in bench_commands(runs=runs or c.config.bench.runs, out=out or c.config.bench.out):
+    for command in bench_commands(runs=runs or c.config.bench.runs, out=out or c.config.bench.out, python=PYTHON):
         c.run(command, echo=True, pty=False)
 
 
 @task
 def lint(c: Context) -> None:
     """Run every linter (ruff, and the Dockerfile and workflow linters)."""
-    for command in lint_commands():
+    for command in lint_commands(PYTHON):
         c.run(command, echo=True, pty=False)
 
 

@@ -5,23 +5,28 @@ from __future__ import annotations
 import shlex
 
 
-def launcher_args(*, nproc: int, nnodes: int = 1, node_rank: int = 0, rdzv_endpoint: str = "") -> list[str]:
-    """How to start `-m training`: plain python for one process, torchrun for several or several nodes.
+def launcher_args(
+    *, nproc: int, nnodes: int = 1, node_rank: int = 0, rdzv_endpoint: str = "", python: str = "python"
+) -> list[str]:
+    """How to start `-m training`: plain `python` for one process, torchrun for several or several nodes.
 
+    torchrun runs as `python -m torch.distributed.run`, so the interpreter the task runs under (and
+    its packages) trains even when its `bin/` folder is not on PATH (an unactivated virtualenv).
     One node runs torchrun `--standalone` (it picks a free port itself). Several nodes use torchrun's
     static rendezvous: the same command on every node, each with its own `--node-rank`, all naming
     node 0 as `--rdzv-endpoint HOST:PORT`.
     """
     if nnodes == 1 and nproc == 1:
-        return ["python"]
+        return [python]
+    torchrun = [python, "-m", "torch.distributed.run"]
     if nnodes == 1:
-        return ["torchrun", "--standalone", "--nproc-per-node", str(nproc)]
+        return [*torchrun, "--standalone", "--nproc-per-node", str(nproc)]
     if not rdzv_endpoint:
         raise ValueError("--nnodes > 1 needs --rdzv-endpoint HOST:PORT (node 0's address)")
     if not 0 <= node_rank < nnodes:
         raise ValueError(f"--node-rank must be between 0 and {nnodes - 1}, got {node_rank}")
     return [
-        "torchrun",
+        *torchrun,
         "--nnodes",
         str(nnodes),
         "--node-rank",
@@ -43,12 +48,15 @@ def train_command(
     nnodes: int = 1,
     node_rank: int = 0,
     rdzv_endpoint: str = "",
+    python: str = "python",
 ) -> str:
     """`python -m training ...` (or torchrun); `epochs=None` leaves the dataset's default to the training code."""
     for name, value, minimum in (("epochs", epochs, 1), ("seed", seed, 0), ("nproc", nproc, 1), ("nnodes", nnodes, 1)):
         if value is not None and value < minimum:
             raise ValueError(f"--{name} must be at least {minimum}, got {value}")
-    launcher = launcher_args(nproc=nproc, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint)
+    launcher = launcher_args(
+        nproc=nproc, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, python=python
+    )
     args = [*launcher, "-m", "training", "--dataset", dataset, "--seed", str(seed), "--out", out]
     if epochs is not None:
         args += ["--epochs", str(epochs)]

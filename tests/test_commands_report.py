@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import project_context
+from helpers import PY, project_context
 from invoke import Exit
 
 import tasks
@@ -56,7 +56,7 @@ def test_report_task_defaults_come_from_invoke_yaml() -> None:
     tasks.report(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting render --artifacts artifacts --title 'CML report'"
+        f"{PY} -m reporting render --artifacts artifacts --title 'CML report'"
         " --baseline-if-exists baseline/metrics.json --min-accuracy 0.9 --max-drop 0.01",
         echo=True,
         pty=False,
@@ -70,7 +70,7 @@ def test_report_task_flags_override_the_defaults() -> None:
     tasks.report(c, artifacts="out", baseline="old/metrics.json", min_accuracy=0.0, max_drop=0.02)
 
     c.run.assert_called_once_with(
-        "python -m reporting render --artifacts out --title 'CML report' --baseline old/metrics.json"
+        f"{PY} -m reporting render --artifacts out --title 'CML report' --baseline old/metrics.json"
         " --min-accuracy 0 --max-drop 0.02",
         echo=True,
         pty=False,
@@ -86,7 +86,7 @@ def test_report_task_leaves_out_rules_set_to_null() -> None:
     tasks.report(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting render --artifacts artifacts --title 'CML report'"
+        f"{PY} -m reporting render --artifacts artifacts --title 'CML report'"
         " --baseline-if-exists baseline/metrics.json",
         echo=True,
         pty=False,
@@ -100,7 +100,7 @@ def test_baseline_task_uses_the_train_config() -> None:
     tasks.baseline(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting baseline --ref origin/main --out baseline/metrics.json --dataset digits --seed 0",
+        f"{PY} -m reporting baseline --ref origin/main --out baseline/metrics.json --dataset digits --seed 0",
         echo=True,
         pty=False,
     )
@@ -113,7 +113,7 @@ def test_baseline_task_flags_override_the_defaults() -> None:
     tasks.baseline(c, ref="v1.0", out="b/m.json", epochs="3", seed="7", dataset="mnist")
 
     c.run.assert_called_once_with(
-        "python -m reporting baseline --ref v1.0 --out b/m.json --dataset mnist --seed 7 --epochs 3",
+        f"{PY} -m reporting baseline --ref v1.0 --out b/m.json --dataset mnist --seed 7 --epochs 3",
         echo=True,
         pty=False,
     )
