@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import shlex
 
+# `python -m training --device`: auto picks CUDA when there is a GPU.
+DEVICES = ("auto", "cpu", "cuda")
+
 
 def launcher_args(
     *, nproc: int, nnodes: int = 1, node_rank: int = 0, rdzv_endpoint: str = "", python: str = "python"
@@ -44,20 +47,38 @@ def train_command(
     seed: int,
     out: str,
     epochs: int | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    image_size: int | None = None,
+    threads: int | None = None,
+    device: str = "auto",
     nproc: int = 1,
     nnodes: int = 1,
     node_rank: int = 0,
     rdzv_endpoint: str = "",
     python: str = "python",
 ) -> str:
-    """`python -m training ...` (or torchrun); `epochs=None` leaves the dataset's default to the training code."""
-    for name, value, minimum in (("epochs", epochs, 1), ("seed", seed, 0), ("nproc", nproc, 1), ("nnodes", nnodes, 1)):
-        if value is not None and value < minimum:
-            raise ValueError(f"--{name} must be at least {minimum}, got {value}")
+    """`python -m training ...` (or torchrun); an option left at None (device: auto) is left to the training code.
+
+    Values are checked here, so a bad one stops the task in a fraction of a second, before a
+    process (or torchrun's several) starts.
+    """
+    options = {"epochs": epochs, "lr": lr, "batch-size": batch_size, "image-size": image_size, "threads": threads}
+    minimums = {"epochs": 1, "seed": 0, "batch-size": 1, "image-size": 1, "threads": 0, "nproc": 1, "nnodes": 1}
+    for name, value in {**options, "seed": seed, "nproc": nproc, "nnodes": nnodes}.items():
+        if name in minimums and value is not None and value < minimums[name]:
+            raise ValueError(f"--{name} must be at least {minimums[name]}, got {value}")
+    if lr is not None and lr <= 0:
+        raise ValueError(f"--lr must be greater than 0, got {lr:g}")
+    if device not in DEVICES:
+        raise ValueError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
     launcher = launcher_args(
         nproc=nproc, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, python=python
     )
     args = [*launcher, "-m", "training", "--dataset", dataset, "--seed", str(seed), "--out", out]
-    if epochs is not None:
-        args += ["--epochs", str(epochs)]
+    for name, value in options.items():
+        if value is not None:
+            args += [f"--{name}", f"{value:g}" if isinstance(value, float) else str(value)]
+    if device != "auto":
+        args += ["--device", device]
     return shlex.join(args)

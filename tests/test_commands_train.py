@@ -42,7 +42,7 @@ def test_train_task_flags_override_defaults() -> None:
     """Flags win over invoke.yaml."""
     c = project_context()
 
-    tasks.train(c, epochs=2, seed=7, dataset="mnist", out="/tmp/x")
+    tasks.train(c, epochs=2, seed=7, dataset="mnist", artifacts="/tmp/x")
 
     c.run.assert_called_once_with(
         f"{PY} -m training --dataset mnist --seed 7 --out /tmp/x --epochs 2", echo=True, pty=False
@@ -117,3 +117,29 @@ def test_train_task_refuses_bad_flags_with_exit_2(flags: dict, message: str) -> 
     assert stopped.value.code == 2
     assert message in str(stopped.value.message)
     c.run.assert_not_called()
+
+
+def test_training_options_map_to_python_m_training_flags() -> None:
+    """Learning rate, batch size, image size, threads and device pass through; null ones and device auto do not."""
+    command = train_command(
+        dataset="digits", seed=0, out="a", lr=0.001, batch_size=32, image_size=16, threads=2, device="cpu"
+    )
+
+    assert command.endswith("--out a --lr 0.001 --batch-size 32 --image-size 16 --threads 2 --device cpu"), command
+    assert train_command(dataset="digits", seed=0, out="a", device="auto").endswith("--out a")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lr": 0.0}, "--lr must be greater than 0, got 0"),
+        ({"batch_size": 0}, "--batch-size must be at least 1, got 0"),
+        ({"threads": -1}, "--threads must be at least 0, got -1"),
+        ({"device": "gpu"}, "--device must be one of auto, cpu, cuda, got 'gpu'"),
+    ],
+    ids=["zero-lr", "zero-batch", "negative-threads", "unknown-device"],
+)
+def test_bad_training_options_are_refused(kwargs: dict, message: str) -> None:
+    """Out-of-range options stop the task before any process starts."""
+    with pytest.raises(ValueError, match=message):
+        train_command(dataset="digits", seed=0, out="a", **kwargs)
