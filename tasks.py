@@ -28,6 +28,7 @@ from commands.docker import (
     run_train_command,
 )
 from commands.flags import float_flag, int_flag
+from commands.lock import lock_command
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
 from commands.train import train_command
@@ -255,6 +256,17 @@ def lint(c: Context) -> None:
     """Run every linter (ruff, and the Dockerfile and workflow linters)."""
     for command in lint_commands(PYTHON):
         c.run(command, echo=True, pty=False)
+
+
+@task(
+    help={
+        "upgrade": "move every pin to the newest version that fits (default: keep the pins that still fit)",
+        "upgrade_package": "move just this package (and what it needs) to its newest version",
+    }
+)
+def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
+    """Regenerate requirements.lock (every transitive dependency pinned) from requirements.txt and -dev.txt."""
+    c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package), echo=True, pty=False)
 
 
 @task(
