@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from invoke import Config, MockContext, Result
 
 ROOT = Path(__file__).resolve().parents[1]
+# How the tasks' commands start: the interpreter invoke runs under, shell-quoted.
+PY = shlex.quote(sys.executable)
 
 
 def project_context(run: Result | None = None, *, repeat: bool = False, **overrides: dict) -> MockContext:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import project_context
+from helpers import PY, project_context
 from invoke import Exit
 
 import tasks
@@ -69,7 +69,7 @@ def test_report_task_defaults_come_from_invoke_yaml() -> None:
     tasks.report(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting render --artifacts artifacts --title 'CML report'"
+        f"{PY} -m reporting render --artifacts artifacts --title 'CML report'"
         " --baseline-if-exists baseline/metrics.json --min-accuracy 0.9 --max-drop 0.01",
         echo=True,
         pty=False,
@@ -83,7 +83,7 @@ def test_report_task_flags_override_the_defaults() -> None:
     tasks.report(c, artifacts="out", baseline="old/metrics.json", min_accuracy=0.0, max_drop=0.02)
 
     c.run.assert_called_once_with(
-        "python -m reporting render --artifacts out --title 'CML report' --baseline old/metrics.json"
+        f"{PY} -m reporting render --artifacts out --title 'CML report' --baseline old/metrics.json"
         " --min-accuracy 0 --max-drop 0.02",
         echo=True,
         pty=False,
@@ -99,7 +99,7 @@ def test_report_task_leaves_out_rules_set_to_null() -> None:
     tasks.report(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting render --artifacts artifacts --title 'CML report'"
+        f"{PY} -m reporting render --artifacts artifacts --title 'CML report'"
         " --baseline-if-exists baseline/metrics.json",
         echo=True,
         pty=False,
@@ -114,7 +114,7 @@ def test_baseline_task_leaves_the_training_config_to_the_ref() -> None:
     tasks.baseline(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting baseline --ref origin/main --out baseline/metrics.json --source auto"
+        f"{PY} -m reporting baseline --ref origin/main --out baseline/metrics.json --source auto"
         " --workflow cml.yaml --artifact cml-report",
         echo=True,
         pty=False,
@@ -128,7 +128,7 @@ def test_baseline_task_flags_override_the_defaults() -> None:
     tasks.baseline(c, ref="v1.0", out="b/m.json", source="train", epochs="3", seed="7", dataset="mnist")
 
     c.run.assert_called_once_with(
-        "python -m reporting baseline --ref v1.0 --out b/m.json --source train --workflow cml.yaml"
+        f"{PY} -m reporting baseline --ref v1.0 --out b/m.json --source train --workflow cml.yaml"
         " --artifact cml-report --dataset mnist --seed 7 --epochs 3",
         echo=True,
         pty=False,
