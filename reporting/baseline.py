@@ -20,6 +20,8 @@ from core.atomic import write_text
 from reporting.github_comment import TOKEN_VARIABLES
 from reporting.metrics import MetricsError, load_metrics
 
+PREDICTIONS = "predictions.csv"  # a run's per-sample predictions, beside its metrics.json
+
 # `invoke train` needs these files; a ref without them predates the training code.
 TRAINING_FILES = ("tasks.py", "training/__main__.py")
 
@@ -93,8 +95,14 @@ def leave_no_baseline(metrics_path: Path, reason: str) -> bool:
     """
     existed = metrics_path.exists()
     metrics_path.unlink(missing_ok=True)
+    predictions_beside(metrics_path).unlink(missing_ok=True)
     write_text(no_baseline_note(metrics_path), reason + "\n")
     return existed
+
+
+def predictions_beside(metrics_path: Path) -> Path:
+    """Where a run (or a baseline) keeps its predictions: predictions.csv beside its metrics.json."""
+    return metrics_path.with_name(PREDICTIONS)
 
 
 def no_baseline_reason(metrics_path: Path) -> str | None:
@@ -119,9 +127,11 @@ def temporary_worktree(root: Path, commit: str, path: Path) -> Iterator[Path]:
             git(root, "worktree", "prune")
 
 
-def train_at(root: Path, commit: str, *, overrides: Mapping[str, object], env: Mapping[str, str]) -> dict:
+def train_at(
+    root: Path, commit: str, *, overrides: Mapping[str, object], env: Mapping[str, str]
+) -> tuple[dict, bytes | None]:
     """Train `commit` in a temporary worktree with its own `invoke train` (its output streams to this
-    terminal) and return its metrics."""
+    terminal); return its metrics and its predictions.csv (None from code that wrote none)."""
     with tempfile.TemporaryDirectory(prefix="cml-baseline-") as scratch:
         artifacts = Path(scratch) / "artifacts"
         with temporary_worktree(root, commit, Path(scratch) / "src") as source:
@@ -130,9 +140,11 @@ def train_at(root: Path, commit: str, *, overrides: Mapping[str, object], env: M
         if done.returncode != 0:
             raise BaselineError(f"training {commit[:7]} failed (exit code {done.returncode})")
         try:
-            return load_metrics(artifacts / "metrics.json")
+            metrics = load_metrics(artifacts / "metrics.json")
         except MetricsError as exc:
             raise BaselineError(f"training {commit[:7]} wrote no usable metrics: {exc}") from None
+        predictions = predictions_beside(artifacts / "metrics.json")
+        return metrics, predictions.read_bytes() if predictions.is_file() else None
 
 
 def commits_behind(root: Path, commit: str, head: str) -> int | None:

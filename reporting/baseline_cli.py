@@ -23,6 +23,7 @@ from reporting.baseline import (
     has_training_code,
     leave_no_baseline,
     no_baseline_note,
+    predictions_beside,
     train_at,
 )
 from reporting.comment_cli import add_retry_arguments
@@ -176,7 +177,7 @@ def retrain(
         return EXIT_OK
     given = f" with {' '.join(f'--{name} {value}' for name, value in overrides.items())}" if overrides else ""
     say(f"training {args.ref} ({short(commit)}) in a temporary worktree with its own invoke.yaml{given}")
-    metrics = train_at(root, commit, overrides=overrides, env=env)
+    metrics, predictions = train_at(root, commit, overrides=overrides, env=env)
     metrics["baseline_source"] = {
         "kind": "train",
         "ref": branch or args.ref,  # what the report calls it: main, not origin/main or HEAD~1
@@ -185,19 +186,20 @@ def retrain(
         **({"retrain_reason": reason} if reason else {}),
         **({"overrides": overrides} if overrides else {}),
     }
-    write_baseline(out, metrics, None)
+    write_baseline(out, metrics, predictions)
     say(f"wrote {out} ({args.ref} at {short(commit)}: accuracy {metrics['accuracy']:.4f})")
     return EXIT_OK
 
 
 def write_baseline(out: Path, metrics: dict, predictions: bytes | None) -> None:
-    """metrics.json at `out`, predictions.csv beside it (an older one removed when there is none), and no
-    note saying there is no baseline."""
-    write_json(out, metrics)
-    beside = out.with_name("predictions.csv")
+    """predictions.csv beside `out` (an older one removed when there is none), then metrics.json at `out`,
+    and no note saying there is no baseline."""
+    # The predictions first: metrics.json says a baseline is there, so it must never pair with stale ones.
+    beside = predictions_beside(out)
     if predictions is None:
         beside.unlink(missing_ok=True)
     else:
         with atomic_path(beside) as tmp:
             tmp.write_bytes(predictions)
+    write_json(out, metrics)
     no_baseline_note(out).unlink(missing_ok=True)

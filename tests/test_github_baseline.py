@@ -189,16 +189,20 @@ def test_auto_retrains_when_github_has_no_usable_artifact(
 def test_github_source_fails_with_the_reason_when_there_is_no_artifact(
     repo: Path, tmp_path: Path, fake, capsys: pytest.CaptureFixture
 ):
-    """--source github does not fall back: exit 1 with the reason, noted for the report."""
+    """--source github does not fall back: exit 1 with the reason, noted for the report; an older baseline's
+    files are removed, so no report compares with them."""
     (head,) = advance(repo, 1)
     _expired(fake, head)
     out = tmp_path / "metrics.json"
+    for stale in (out, tmp_path / "predictions.csv"):
+        stale.write_text("from an older run\n")
 
     code = baseline(repo, out, fake.env(), "--source", "github")
 
     assert code == EXIT_FAILED
     assert f"no baseline from GitHub: no CML run artifact for {head[:7]}, expired" in capsys.readouterr().err
     assert no_baseline_note(out).read_text().startswith("no baseline could be made: no baseline from GitHub")
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_file()) == ["metrics.none.txt"]
 
 
 @pytest.mark.parametrize(
