@@ -15,12 +15,16 @@ from invoke import Context, Exit, UnexpectedExit
 
 from commands.bench import bench_commands
 from commands.checks import lint_commands, test_command
-from commands.comment import comment_command
+from commands.comment import comment_command, publish_problem
 from commands.docker import (
     build_command,
+    buildx_missing_message,
+    buildx_version_command,
     docker_info_command,
     engine_unreachable_message,
     git_short_sha,
+    image_inspect_command,
+    image_missing_message,
     image_ref,
     push_command,
     push_target_problem,
@@ -265,6 +269,9 @@ def lint(c: Context) -> None:
 )
 def ci(c: Context, publish: bool = False, target: str = "") -> None:
     """Run what CI runs, in order: lint, test, train, baseline, report (then comment, with --publish)."""
+    problem = publish_problem(os.environ, target) if publish else ""
+    if problem:  # now, not after minutes of linting, testing and training
+        raise Exit(f"invoke ci: {problem}", code=2)
     lint(c)
     test(c)
     train(c)
@@ -287,6 +294,21 @@ def docker_available(c: Context) -> None:
     result = c.run(docker_info_command(), echo=True, hide=True, warn=True, pty=False)
     if result.failed:
         raise Exit(engine_unreachable_message(result.stderr))
+
+
+@task
+def buildx_available(c: Context) -> None:
+    """Check that docker has the buildx plugin (the build tasks run this after `docker-available`)."""
+    result = c.run(buildx_version_command(), echo=True, hide=True, warn=True, pty=False)
+    if result.failed:
+        raise Exit(buildx_missing_message(result.stderr), code=2)
+
+
+def _require_local_image(c: Context, image: str, build_task: str) -> None:
+    """Stop with one line when `image` was never built here, instead of letting docker pull it."""
+    result = c.run(image_inspect_command(image), echo=True, hide=True, warn=True, pty=False)
+    if result.failed:
+        raise Exit(image_missing_message(image, build_task), code=2)
 
 
 def _image(c: Context, name: str, tag: str) -> str:
@@ -326,7 +348,7 @@ BUILD_HELP = {
 }
 
 
-@task(pre=[docker_available], help=BUILD_HELP)
+@task(pre=[docker_available, buildx_available], help=BUILD_HELP)
 def build_train(
     c: Context, tag: str = "", push: bool = False, platform: str = "", cache_from: str = "", cache_to: str = ""
 ) -> None:
@@ -335,7 +357,7 @@ def build_train(
     _build(c, dockerfile="Dockerfile.train", name=c.config.docker.train_image, **flags)
 
 
-@task(pre=[docker_available], help=BUILD_HELP)
+@task(pre=[docker_available, buildx_available], help=BUILD_HELP)
 def build_infer(
     c: Context, tag: str = "", push: bool = False, platform: str = "", cache_from: str = "", cache_to: str = ""
 ) -> None:
@@ -355,6 +377,8 @@ def build_infer(
 def run_train(c: Context, tag: str = "", epochs: int | None = None, artifacts: str = "") -> None:
     """Run the training image on the bundled digits, writing the artifacts to a mounted folder."""
     cfg = c.config.docker
+    image = _image(c, cfg.train_image, tag)
+    _require_local_image(c, image, "build-train")
     out_dir = Path(artifacts or cfg.artifacts).resolve()
     if not c.config.run.dry:  # docker would create a missing mount source itself, owned by root
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -362,7 +386,7 @@ def run_train(c: Context, tag: str = "", epochs: int | None = None, artifacts: s
         c,
         "run-train",
         lambda: run_train_command(
-            image=_image(c, cfg.train_image, tag),
+            image=image,
             out_dir=str(out_dir),
             epochs=int_flag("epochs", epochs, c.config, "docker.smoke_epochs"),
             user=_host_user(),
@@ -382,11 +406,13 @@ def run_train(c: Context, tag: str = "", epochs: int | None = None, artifacts: s
 def run_infer(c: Context, tag: str = "", model: str = "", input: str = "", output: str = "") -> None:
     """Run the inference image: predict the mounted --input with the mounted --model."""
     cfg = c.config.docker
+    image = _image(c, cfg.infer_image, tag)
+    _require_local_image(c, image, "build-infer")
     output_path = Path(output).resolve() if output else None
     if output_path and not c.config.run.dry:
         output_path.parent.mkdir(parents=True, exist_ok=True)
     command = run_infer_command(
-        image=_image(c, cfg.infer_image, tag),
+        image=image,
         model=str(Path(model or Path(cfg.artifacts) / "model.pt").resolve()),
         inputs=str(Path(input or cfg.smoke_input).resolve()),
         output=str(output_path) if output_path else "",

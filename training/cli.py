@@ -8,6 +8,7 @@ import sys
 from dataclasses import fields
 
 from core.argtypes import above, at_least
+from core.atomic import probe_writable_dir
 from training.config import DATASETS, DEFAULT_EPOCHS, DataError, TrainConfig, UsageError, validate_dataset_name
 from training.sidecar import start_sidecar
 
@@ -85,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         validate_dataset_name(args.dataset)
     except DataError as exc:
         parser.error(str(exc))
+    try:  # now, not after training: the artifacts are the last thing a run writes
+        probe_writable_dir(args.out)
+    except OSError as exc:
+        print(f"{parser.prog}: error: --out {args.out}: cannot write there ({exc.strerror or exc})", file=sys.stderr)
+        return 2
     config = config_from_args(args)
 
     # A cancelled CI job gets SIGTERM: stop like Ctrl-C, after the last complete epoch.
