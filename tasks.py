@@ -6,9 +6,10 @@ No torch import here, so listing stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from invoke import Context, Exit, UnexpectedExit
@@ -34,7 +35,7 @@ from commands.docker import (
 from commands.flags import float_flag, int_flag
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
-from commands.train import train_command
+from commands.train import torchrun_env, train_command
 from commands.typed_tasks import adapt_invoke, task
 
 # The interpreter invoke runs under: `venv/bin/invoke train` trains with the venv's packages
@@ -44,12 +45,19 @@ PYTHON = sys.executable
 adapt_invoke()  # typed flags and INVOKE_* settings in --help and errors (see commands.typed_tasks)
 
 
-def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
-    """Build a command and run it, echoed; a ValueError from the builder is a bad flag: exit 2 with its message."""
+@contextlib.contextmanager
+def usage_errors(task_name: str) -> Iterator[None]:
+    """A ValueError inside (from a flag, a setting or a command builder) stops the task: exit 2, one line."""
     try:
-        command = build()
+        yield
     except ValueError as exc:
         raise Exit(f"invoke {task_name}: {exc}", code=2) from None
+
+
+def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
+    """Build a command and run it, echoed; a ValueError from the builder is a bad flag: exit 2 with its message."""
+    with usage_errors(task_name):
+        command = build()
     c.run(command, echo=True, pty=False)
 
 
@@ -88,10 +96,11 @@ def train(
 ) -> None:
     """Train on the dataset and write the artifacts (model.pt, metrics.json, report files)."""
     cfg = c.config
-    run_checked(
-        c,
-        "train",
-        lambda: train_command(
+    with usage_errors("train"):
+        processes = int_flag("nproc", nproc, cfg, "train.nproc")
+        nodes = int_flag("nnodes", nnodes, cfg, "train.nnodes")
+        thread_count = int_flag("threads", threads, cfg, "train.threads")
+        command = train_command(
             dataset=dataset or cfg.train.dataset,
             seed=int_flag("seed", seed, cfg, "train.seed"),
             out=artifacts or cfg.artifacts,
@@ -99,15 +108,19 @@ def train(
             lr=float_flag("lr", lr, cfg, "train.lr"),
             batch_size=int_flag("batch-size", batch_size, cfg, "train.batch_size"),
             image_size=int_flag("image-size", image_size, cfg, "train.image_size"),
-            threads=int_flag("threads", threads, cfg, "train.threads"),
+            threads=thread_count,
             device=device or cfg.train.device,
-            nproc=int_flag("nproc", nproc, cfg, "train.nproc"),
-            nnodes=int_flag("nnodes", nnodes, cfg, "train.nnodes"),
+            nproc=processes,
+            nnodes=nodes,
             node_rank=int_flag("node-rank", node_rank, cfg, "train.node_rank"),
             rdzv_endpoint=rdzv_endpoint or cfg.train.rdzv_endpoint,
             python=PYTHON,
-        ),
+        )
+    env = torchrun_env(
+        nproc=processes, nnodes=nodes, threads=thread_count, cpus=os.cpu_count() or 1, inherited=os.environ
     )
+    # A terminal gets a pty, so training sees one and shows its progress bar; logs get plain lines.
+    c.run(command, echo=True, pty=sys.stdout.isatty(), env=env)
 
 
 @task(
