@@ -33,6 +33,7 @@ from commands.docker import (
     run_train_command,
 )
 from commands.flags import float_flag, int_flag
+from commands.lock import lock_command
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
 from commands.train import torchrun_env, train_command
@@ -195,17 +196,25 @@ def report(
 
 @task(
     help={
-        "ref": "git ref to train for the comparison (default from invoke.yaml: origin/main)",
+        "ref": "git ref to compare with (default from invoke.yaml: origin/main)",
         "out": "where to write its metrics.json (default from invoke.yaml: baseline/metrics.json)",
-        "epochs": "as for `invoke train` (default from invoke.yaml's train section)",
-        "seed": "as for `invoke train` (default from invoke.yaml's train section)",
-        "dataset": "as for `invoke train` (default from invoke.yaml's train section)",
+        "source": "github (the base branch's CML run artifact) | train (retrain REF) | auto (github when a token "
+        "is set, else or on no usable artifact train) (default from invoke.yaml: auto)",
+        "epochs": "retrain with these epochs instead of REF's own invoke.yaml setting (the report says so)",
+        "seed": "retrain with this seed instead of REF's own",
+        "dataset": "retrain on this dataset instead of REF's own",
     }
 )
 def baseline(
-    c: Context, ref: str = "", out: str = "", epochs: int | None = None, seed: int | None = None, dataset: str = ""
+    c: Context,
+    ref: str = "",
+    out: str = "",
+    source: str = "",
+    epochs: int | None = None,
+    seed: int | None = None,
+    dataset: str = "",
 ) -> None:
-    """Train REF in a temporary git worktree with the same config as `invoke train`; write its metrics.json."""
+    """The base branch's metrics.json: from its last CML run on GitHub, or REF retrained with its own config."""
     cfg = c.config
     run_checked(
         c,
@@ -213,9 +222,13 @@ def baseline(
         lambda: baseline_command(
             ref=ref or cfg.baseline.ref,
             out=out or cfg.baseline.out,
-            dataset=dataset or cfg.train.dataset,
-            seed=int_flag("seed", seed, cfg, "train.seed"),
-            epochs=int_flag("epochs", epochs, cfg, "train.epochs"),
+            source=source or cfg.baseline.source,
+            workflow=cfg.baseline.workflow,
+            artifact=cfg.baseline.artifact,
+            # Never train.*: the ref trains with its own invoke.yaml, unless baseline.* or a flag overrides it.
+            dataset=dataset or cfg.baseline.dataset,
+            seed=int_flag("seed", seed, cfg, "baseline.seed"),
+            epochs=int_flag("epochs", epochs, cfg, "baseline.epochs"),
             python=PYTHON,
         ),
     )
@@ -272,6 +285,17 @@ def lint(c: Context) -> None:
     """Run every linter (ruff, and the Dockerfile and workflow linters)."""
     for command in lint_commands(PYTHON):
         c.run(command, echo=True, pty=False)
+
+
+@task(
+    help={
+        "upgrade": "move every pin to the newest version that fits (default: keep the pins that still fit)",
+        "upgrade_package": "move just this package (and what it needs) to its newest version",
+    }
+)
+def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
+    """Regenerate requirements.lock (every transitive dependency pinned) from requirements.txt and -dev.txt."""
+    c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package), echo=True, pty=False)
 
 
 @task(
