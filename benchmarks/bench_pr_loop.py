@@ -112,19 +112,20 @@ def published_problems(fake: FakeGitHub, summary: Path, artifact_url: str) -> li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=1, help="timed runs of each scenario, best kept (default: 1)")
+    parser.add_argument("--keep-comment", type=Path, help="write each scenario's PR comment to PATH.<scenario>.md")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = HTTPServer()
     server.start()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-pr-loop-") as scratch:
-            run(Path(scratch), FakeGitHub(server), args.repeats)
+            run(Path(scratch), FakeGitHub(server), args.repeats, args.keep_comment)
     finally:
         server.clear()
         server.stop()
 
 
-def run(scratch: Path, fake: FakeGitHub, repeats: int) -> None:
+def run(scratch: Path, fake: FakeGitHub, repeats: int, keep_comment: Path | None) -> None:
     repo, main_head = make_clone(scratch)
     event = scratch / "event.json"
     event.write_text(json.dumps({"number": PULL_REQUEST, "pull_request": {"number": PULL_REQUEST}}))
@@ -154,6 +155,8 @@ def run(scratch: Path, fake: FakeGitHub, repeats: int) -> None:
         print(f"  {best['compared']}")
         print(f"  comment and job summary: {'; '.join(problems) or 'no relative link; run and artifact linked'}")
         summary.write_text("")
+        if keep_comment:
+            keep_comment.with_suffix(f".{scenario}.md").write_text(fake.issue_comments[PULL_REQUEST][-1]["body"])
     # A 30-minute model: the PR's training and (retrained) main's take 30 min each; the rest as measured.
     downloaded, retrained = results["downloaded"]["steps"], results["retrained"]["steps"]
     rest_downloaded = downloaded["baseline"] + downloaded["report"]
