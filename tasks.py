@@ -211,11 +211,22 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
     help={
         "runs": "timed runs of each training command, alternating (default from invoke.yaml: 5)",
         "out": "scratch directory (default from invoke.yaml: .bench)",
+        "case": "digits (training and inference), folder (the folder cache on a generated RGB folder) or all "
+        "(default from invoke.yaml: all)",
     }
 )
-def bench(c: Context, runs: int = 0, out: str = "") -> None:
+def bench(c: Context, runs: int = 0, out: str = "", case: str = "") -> None:
     """Time training against a bare script, and inference against a bare loop; print the ratios."""
-    for command in bench_commands(runs=runs or c.config.bench.runs, out=out or c.config.bench.out):
+    try:
+        commands = bench_commands(
+            runs=runs or c.config.bench.runs,
+            out=out or c.config.bench.out,
+            case=case or c.config.bench.case,
+            folder_images=c.config.bench.folder_images,
+        )
+    except ValueError as exc:
+        raise Exit(f"invoke bench: {exc}", code=2) from None
+    for command in commands:
         c.run(command, echo=True, pty=False)
 
 
