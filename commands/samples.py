@@ -15,8 +15,10 @@ SAMPLE_MODEL = "samples/model.pt"
 SAMPLE_TRAINING = ("--dataset", "digits", "--epochs", "5", "--seed", "0", "--threads", "1")
 
 
-def sample_model_command(*, out: str = SAMPLE_MODEL, scratch: str = "artifacts/sample-model") -> str:
+def sample_model_command(
+    *, out: str = SAMPLE_MODEL, scratch: str = "artifacts/sample-model", python: str = "python"
+) -> str:
     """Train the sample model into `scratch` (every artifact, for a look at its metrics), then copy its model.pt
     to `out`."""
-    train = shlex.join(["python", "-m", "training", *SAMPLE_TRAINING, "--out", scratch])
+    train = shlex.join([python, "-m", "training", *SAMPLE_TRAINING, "--out", scratch])
     return f"{train} && {shlex.join(['cp', f'{scratch}/model.pt', out])}"

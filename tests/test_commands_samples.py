@@ -48,4 +48,4 @@ def test_sample_model_task_writes_where_invoke_yaml_says_run_infer_reads():
     tasks.sample_model(c)
 
     assert c.config.docker.smoke_model == SAMPLE_MODEL
-    c.run.assert_called_once_with(sample_model_command(out=SAMPLE_MODEL), echo=True, pty=False)
+    c.run.assert_called_once_with(sample_model_command(out=SAMPLE_MODEL, python=sys.executable), echo=True, pty=False)
