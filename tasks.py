@@ -272,10 +272,8 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
 )
 def bench(c: Context, runs: int | None = None, out: str = "") -> None:
     """Time training against a bare script, and inference against a bare loop; print the ratios."""
-    try:
+    with usage_errors("bench"):
         count = int_flag("runs", runs, c.config, "bench.runs")
-    except ValueError as exc:
-        raise Exit(f"invoke bench: {exc}", code=2) from None
     for command in bench_commands(runs=count, out=out or c.config.bench.out, python=PYTHON):
         c.run(command, echo=True, pty=False)
 
@@ -295,7 +293,7 @@ def lint(c: Context) -> None:
 )
 def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
     """Regenerate requirements.lock (every transitive dependency pinned) from requirements.txt and -dev.txt."""
-    c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package), echo=True, pty=False)
+    c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package, python=PYTHON), echo=True, pty=False)
 
 
 @task(

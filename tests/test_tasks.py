@@ -26,6 +26,7 @@ PYTHON_TASKS = {
     "comment": {},
     "test": {},
     "bench": {},
+    "lock": {},
 }
 
 
@@ -65,6 +66,7 @@ def invoke_yaml_keys() -> list[str]:
 # A value (and companion settings it needs to matter) where the generic one would not do.
 SAMPLES = {
     "train.device": ("cpu", {}),
+    "baseline.source": ("train", {}),
     "train.nnodes": ("2", {"INVOKE_TRAIN_RDZV_ENDPOINT": "10.0.0.1:29400"}),
     "train.node_rank": ("1", {"INVOKE_TRAIN_NNODES": "2", "INVOKE_TRAIN_RDZV_ENDPOINT": "10.0.0.1:29400"}),
     "train.rdzv_endpoint": ("10.0.0.1:29400", {"INVOKE_TRAIN_NNODES": "2"}),
