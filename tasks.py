@@ -268,13 +268,22 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
     help={
         "runs": "timed runs of each training command, alternating (default from invoke.yaml: 5)",
         "out": "scratch directory (default from invoke.yaml: .bench)",
+        "case": "digits (training and inference), folder (the folder cache on a generated RGB folder) or all "
+        "(default from invoke.yaml: all)",
+        "folder-images": "PNGs in the folder case's generated folder (default from invoke.yaml: 20000)",
     }
 )
-def bench(c: Context, runs: int | None = None, out: str = "") -> None:
+def bench(c: Context, runs: int | None = None, out: str = "", case: str = "", folder_images: int | None = None) -> None:
     """Time training against a bare script, and inference against a bare loop; print the ratios."""
     with usage_errors("bench"):
-        count = int_flag("runs", runs, c.config, "bench.runs")
-    for command in bench_commands(runs=count, out=out or c.config.bench.out, python=PYTHON):
+        commands = bench_commands(
+            runs=int_flag("runs", runs, c.config, "bench.runs"),
+            out=out or c.config.bench.out,
+            python=PYTHON,
+            case=case or c.config.bench.case,
+            folder_images=int_flag("folder-images", folder_images, c.config, "bench.folder_images"),
+        )
+    for command in commands:
         c.run(command, echo=True, pty=False)
 
 
