@@ -194,3 +194,21 @@ def test_ctrl_c_keeps_the_last_complete_epoch(tmp_path: Path) -> None:
     assert metrics["run"]["interrupted"] is True
     assert 2 <= metrics["run"]["epochs_completed"] < 200
     assert (tmp_path / "model.pt").exists()
+
+
+def test_only_rank_0_probes_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torchrun only rank 0 writes the artifacts, so only it checks --out (ranks probing at once would race)."""
+    from training import cli
+
+    def stop_before_loading_data(options: dict) -> None:
+        raise SystemExit(0)
+
+    probed = []
+    monkeypatch.setattr(cli, "probe_writable_dir", probed.append)
+    monkeypatch.setattr(cli, "start_sidecar", stop_before_loading_data)
+    for rank in ("1", "0"):
+        monkeypatch.setenv("RANK", rank)
+        with pytest.raises(SystemExit):
+            cli.main(["--out", str(tmp_path / rank)])
+
+    assert probed == [str(tmp_path / "0")]
