@@ -235,6 +235,7 @@ def test_github_source_refuses_training_overrides(repo: Path, tmp_path: Path, fa
     assert "need a retrained baseline" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_expired_artifact_retrains_the_base_branch_and_records_why(repo: Path, tmp_path: Path, fake):
     """The artifact of main's run has expired: main is retrained (its own invoke.yaml: 1 epoch) and the baseline
     records the reason for the report's headline."""
