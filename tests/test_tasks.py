@@ -69,6 +69,7 @@ SAMPLES = {
     "train.node_rank": ("1", {"INVOKE_TRAIN_NNODES": "2", "INVOKE_TRAIN_RDZV_ENDPOINT": "10.0.0.1:29400"}),
     "train.rdzv_endpoint": ("10.0.0.1:29400", {"INVOKE_TRAIN_NNODES": "2"}),
     "docker.registry": ("registry.example", {"INVOKE_DOCKER_NAMESPACE": "owner/repo"}),
+    "baseline.source": ("train", {}),  # one of auto, github, train
 }
 # Flags a task cannot run without.
 REQUIRED_FLAGS = {"predict": {"input": "samples/digits"}}
