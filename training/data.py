@@ -20,7 +20,9 @@ from training.config import DataError, validate_dataset_name
 
 @dataclass
 class Split:
-    images: np.ndarray  # float32 (N, 1, H, W) in [0, 1]; a torch.Tensor after as_tensors()
+    # float32 (N, C, H, W) in [0, 1] (a torch.Tensor after as_tensors()), or uint8 (N, C, H, W)
+    # 0..255, possibly an np.memmap, which as_tensors() leaves as it is: see training.batches.
+    images: np.ndarray
     targets: np.ndarray  # int64 (N,)
 
     def __len__(self) -> int:
@@ -29,7 +31,8 @@ class Split:
     def as_tensors(self) -> Split:
         import torch
 
-        return Split(images=torch.from_numpy(self.images), targets=torch.from_numpy(self.targets))
+        images = torch.from_numpy(self.images) if self.images.dtype == np.float32 else self.images
+        return Split(images=images, targets=torch.from_numpy(self.targets))
 
 
 @dataclass
@@ -42,6 +45,10 @@ class Splits:
     @property
     def input_size(self) -> tuple[int, int]:
         return tuple(self.train.images.shape[-2:])
+
+    @property
+    def channels(self) -> int:
+        return self.train.images.shape[1]
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
@@ -122,7 +129,7 @@ def _load_folder(root: Path, image_size: int) -> tuple[np.ndarray, np.ndarray, l
     def load(path: str) -> np.ndarray:
         try:
             with Image.open(path) as image:
-                return image_to_unit_array(image, (image_size, image_size))
+                return image_to_unit_array(image, (image_size, image_size))[0]
         except (OSError, UnidentifiedImageError) as exc:
             raise DataError(f"{path}: cannot read image ({exc})") from None
 

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.preprocess import Preprocessing
+from training.batches import batch_input, on_device
 from training.data import Split
 from training.distributed import SINGLE, World
 
@@ -45,32 +47,48 @@ class TrainResult:
     interrupted: bool = False
 
 
-def shift_batch(images: torch.Tensor, max_shift: int, background: float, generator: torch.Generator) -> torch.Tensor:
-    """Translate each image by its own random (dy, dx) in [-max_shift, max_shift], filling with background."""
+def shift_batch(
+    images: torch.Tensor, max_shift: int, background: float | tuple[float, ...], generator: torch.Generator
+) -> torch.Tensor:
+    """Translate each image by its own random (dy, dx) in [-max_shift, max_shift], filling with background
+    (one value, or one per channel)."""
     if max_shift <= 0:
         return images
-    batch, _, height, width = images.shape
-    padded = F.pad(images, (max_shift,) * 4, value=background)
+    batch, channels, height, width = images.shape
+    device = images.device
+    fill = torch.as_tensor(background, dtype=images.dtype, device=device).reshape(-1, 1, 1)
+    padded = fill.expand(batch, channels, height + 2 * max_shift, width + 2 * max_shift).clone()
+    padded[:, :, max_shift : max_shift + height, max_shift : max_shift + width] = images
     # Offsets come from the CPU generator so a run is reproducible on any device.
-    offsets = torch.randint(0, 2 * max_shift + 1, (2, batch), generator=generator).to(images.device)
-    rows = (torch.arange(height, device=images.device) + offsets[0, :, None])[:, :, None]
-    cols = (torch.arange(width, device=images.device) + offsets[1, :, None])[:, None, :]
-    samples = torch.arange(batch, device=images.device)[:, None, None]
-    return padded[samples, 0, rows, cols].unsqueeze(1)
+    offsets = torch.randint(0, 2 * max_shift + 1, (2, batch), generator=generator).to(device)
+    rows = (torch.arange(height, device=device) + offsets[0, :, None])[:, None, :, None]
+    cols = (torch.arange(width, device=device) + offsets[1, :, None])[:, None, None, :]
+    samples = torch.arange(batch, device=device)[:, None, None, None]
+    bands = torch.arange(channels, device=device)[None, :, None, None]
+    return padded[samples, bands, rows, cols]
 
 
-def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """Logits for `images`, in eval mode and without autograd."""
+def predict_logits(
+    model: nn.Module, images, index: torch.Tensor, preprocessing: Preprocessing, batch_size: int = 1024
+) -> torch.Tensor:
+    """Logits for `images[index]`, in eval mode and without autograd, on the model's device."""
+    device = next(model.parameters()).device
     model.eval()
     with torch.inference_mode():
-        return torch.cat([model(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+        return torch.cat(
+            [
+                model(batch_input(images, index[i : i + batch_size], preprocessing, device))
+                for i in range(0, len(index), batch_size)
+            ]
+        )
 
 
-def evaluate(model: nn.Module, split: Split, world: World = SINGLE) -> tuple[torch.Tensor, torch.Tensor, float]:
+def evaluate(
+    model: nn.Module, split: Split, preprocessing: Preprocessing, world: World = SINGLE
+) -> tuple[torch.Tensor, torch.Tensor, float]:
     """(y_true, y_pred, mean cross-entropy) of `model` on `split`; with several ranks each scores a shard."""
-    device = next(model.parameters()).device
-    part = world.shard(len(split))
-    logits = predict_logits(model, split.images[part].to(device)).cpu()
+    part = torch.arange(len(split))[world.shard(len(split))]
+    logits = predict_logits(model, split.images, part, preprocessing).cpu()
     (loss_sum,) = world.sum(F.cross_entropy(logits, split.targets[part], reduction="sum").item())
     y_pred = world.unshard(logits.argmax(dim=1), len(split))
     return split.targets, y_pred, loss_sum / len(split)
@@ -104,7 +122,7 @@ def train_model(
     lr: float,
     weight_decay: float,
     shift: int,
-    background: float,
+    preprocessing: Preprocessing,
     generator: torch.Generator,
     seed: int = 0,
     world: World = SINGLE,
@@ -117,7 +135,8 @@ def train_model(
     steps and the schedule match a single process.
     """
     device = next(model.parameters()).device
-    images, targets = train.images.to(device), train.targets.to(device)
+    images, targets = on_device(train.images, device), train.targets.to(device)
+    background = preprocessing.black()
     rank_batch = math.ceil(batch_size / world.world_size)
     orders = epoch_orders(len(targets), generator, world, seed)
     # DistributedSampler pads so that every rank gets ceil(N / world_size) indices.
@@ -135,7 +154,7 @@ def train_model(
             total_loss = 0.0
             for start in range(0, len(order), rank_batch):
                 batch = order[start : start + rank_batch]
-                inputs = shift_batch(images[batch], shift, background, generator)
+                inputs = shift_batch(batch_input(images, batch, preprocessing, device), shift, background, generator)
                 loss = F.cross_entropy(model(inputs), targets[batch])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -143,7 +162,7 @@ def train_model(
                 schedule.step()
                 total_loss += loss.item() * len(batch)
             (total_loss, seen) = world.sum(total_loss, len(order))
-            y_true, y_pred, val_loss = evaluate(network, val, world)
+            y_true, y_pred, val_loss = evaluate(network, val, preprocessing, world)
             val_accuracy = (y_true == y_pred).float().mean().item()
             stats = EpochStats(
                 epoch=epoch,

@@ -16,6 +16,7 @@ from core.atomic import write_json
 from core.checkpoint import Checkpoint, save_checkpoint
 from core.network import ConvNet, ModelConfig
 from core.preprocess import Preprocessing
+from training.batches import standardise_splits
 from training.config import TrainConfig, UsageError
 from training.data import Splits
 from training.distributed import SINGLE, World, join_world, leave_world
@@ -65,19 +66,6 @@ def pick_device(kind: str, local_rank: int = 0) -> torch.device:
             "use at most that many --nproc, or --device cpu"
         )
     return torch.device("cuda", local_rank)
-
-
-def standardise_splits(splits: Splits) -> Preprocessing:
-    """Standardise every split in place with the training split's statistics; return them."""
-    train_pixels = splits.train.images
-    preprocessing = Preprocessing(
-        input_size=splits.input_size,
-        mean=round(train_pixels.mean().item(), 6),
-        std=round(train_pixels.std().item(), 6),
-    )
-    for split in (splits.train, splits.val, splits.test):
-        split.images = preprocessing.standardise(split.images)
-    return preprocessing
 
 
 def epoch_logger(total: int, world: World = SINGLE):
@@ -159,7 +147,10 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
             f"{epochs} epochs on {device.type}, world size {world.world_size}{backend}",
             file=sys.stderr,
         )
-    model = ConvNet(ModelConfig(input_size=splits.input_size, num_classes=len(splits.labels))).to(device)
+    model_config = ModelConfig(
+        in_channels=splits.channels, input_size=splits.input_size, num_classes=len(splits.labels)
+    )
+    model = ConvNet(model_config).to(device)
     trained = model
     if world.distributed:
         from torch.nn.parallel import DistributedDataParallel
@@ -176,7 +167,7 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
         lr=config.lr,
         weight_decay=config.weight_decay,
         shift=config.shift,
-        background=preprocessing.standardise(0.0),
+        preprocessing=preprocessing,
         generator=generator,
         seed=config.seed,
         world=world,
@@ -186,7 +177,7 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
         print("interrupted before the first epoch finished: nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     model.load_state_dict(result.best_state)
-    y_true, y_pred, _ = evaluate(model, splits.test, world)
+    y_true, y_pred, _ = evaluate(model, splits.test, preprocessing, world)
     if world.is_main:
         history = [stats.as_dict() for stats in result.history]
         sidecar.request_reports(
