@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shlex
 
+from core.models import DEFAULT_MODEL
+
 
 def launcher_args(*, nproc: int, nnodes: int = 1, node_rank: int = 0, rdzv_endpoint: str = "") -> list[str]:
     """How to start `-m training`: plain python for one process, torchrun for several or several nodes.
@@ -39,12 +41,13 @@ def train_command(
     seed: int,
     out: str,
     epochs: int | None = None,
+    model: str = "",
     nproc: int = 1,
     nnodes: int = 1,
     node_rank: int = 0,
     rdzv_endpoint: str = "",
 ) -> str:
-    """`python -m training ...` (or torchrun); `epochs=None` leaves the dataset's default to the training code."""
+    """`python -m training ...` (or torchrun); `epochs=None` and the default model leave those to the training code."""
     for name, value, minimum in (("epochs", epochs, 1), ("seed", seed, 0), ("nproc", nproc, 1), ("nnodes", nnodes, 1)):
         if value is not None and value < minimum:
             raise ValueError(f"--{name} must be at least {minimum}, got {value}")
@@ -52,4 +55,8 @@ def train_command(
     args = [*launcher, "-m", "training", "--dataset", dataset, "--seed", str(seed), "--out", out]
     if epochs is not None:
         args += ["--epochs", str(epochs)]
+    # The default model is left implicit, so the command also runs a checkout from before --model
+    # existed (`invoke baseline` trains the base branch's code with it).
+    if model and model != DEFAULT_MODEL:
+        args += ["--model", model]
     return shlex.join(args)

@@ -113,12 +113,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _load_predictor(model: str):
     from core.checkpoint import CheckpointError  # imports torch
+    from core.models import ModelError
     from inference.predict import load_predictor
 
     try:
         return load_predictor(model)
     except CheckpointError as exc:
         raise UsageError(str(exc)) from None
+    except ModelError as exc:
+        raise UsageError(f"{model}: {exc}") from None
 
 
 def _noting_conversions(samples):

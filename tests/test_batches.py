@@ -43,16 +43,17 @@ def test_float_splits_are_standardised_up_front_and_uint8_ones_left_alone() -> N
     assert rgb.train.images is raw and rgb_prep.channels == 3 and rgb_prep.polarity == ""
 
 
-def test_a_memmap_batch_reads_only_its_rows_and_standardises_them(tmp_path: Path) -> None:
-    """batch_input on a uint8 memmap gives the standardised float rows of the index, in index order."""
+@pytest.mark.parametrize("holder", ["memmap", "uint8-tensor"])
+def test_a_uint8_batch_reads_only_its_rows_and_standardises_them(tmp_path: Path, holder: str) -> None:
+    """batch_input on a read-only uint8 memmap (or a uint8 tensor) gives the standardised float rows, in index order."""
     raw = _rgb(30)
     path = tmp_path / "images.npy"
     np.save(path, raw)
-    mapped = np.load(path, mmap_mode="r")
+    images = np.load(path, mmap_mode="r") if holder == "memmap" else torch.from_numpy(raw)
     preprocessing = Preprocessing((6, 5), mean=(0.5, 0.4, 0.3), std=(0.2, 0.2, 0.2))
     index = torch.tensor([7, 2, 29])
 
-    batch = batch_input(mapped, index, preprocessing, torch.device("cpu"))
+    batch = batch_input(images, index, preprocessing, torch.device("cpu"))
 
     expected = preprocessing.standardise(torch.from_numpy(raw[[7, 2, 29]]).float() / 255.0)
     assert batch.dtype == torch.float32 and torch.allclose(batch, expected)

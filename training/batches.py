@@ -64,6 +64,6 @@ def batch_input(images, index: torch.Tensor, preprocessing: Preprocessing, devic
     """`images[index]` as standardised float32 on `device`."""
     if not is_raw(images):
         return images[index.to(images.device)].to(device)
-    # A numpy index reads just these rows (from a memmap: from disk) into a fresh array.
-    pixels = torch.from_numpy(np.asarray(images[index.cpu().numpy()]))
+    # A numpy index reads just these rows (from a memmap: from disk) into a fresh array or tensor.
+    pixels = torch.as_tensor(images[index.cpu().numpy()])
     return preprocessing.standardise(pixels.to(device).float().div_(255.0))

@@ -14,7 +14,8 @@ import torch
 
 from core.atomic import write_json
 from core.checkpoint import Checkpoint, save_checkpoint
-from core.network import ConvNet, ModelConfig
+from core.models import build_model
+from core.network import ModelConfig
 from core.preprocess import Preprocessing
 from training.batches import standardise_splits
 from training.config import TrainConfig, UsageError
@@ -144,13 +145,13 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
         backend = f" ({world.backend})" if world.distributed else ""
         print(
             f"dataset {config.dataset}: train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
-            f"{epochs} epochs on {device.type}, world size {world.world_size}{backend}",
+            f"model {config.model}, {epochs} epochs on {device.type}, world size {world.world_size}{backend}",
             file=sys.stderr,
         )
     model_config = ModelConfig(
         in_channels=splits.channels, input_size=splits.input_size, num_classes=len(splits.labels)
     )
-    model = ConvNet(model_config).to(device)
+    model = build_model(config.model, model_config).to(device)
     trained = model
     if world.distributed:
         from torch.nn.parallel import DistributedDataParallel
@@ -184,7 +185,7 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
             out=config.out, y_true=y_true.numpy(), y_pred=y_pred.numpy(), labels=splits.labels, history=history
         )
         versions = library_versions()
-        save_model(config, model, splits.labels, preprocessing, versions)
+        save_model(config, model, model_config, splits.labels, preprocessing, versions)
         metrics = sidecar.reports()
         metrics |= {"history": history, "best_epoch": result.best_epoch}
         duration_s = time.perf_counter() - started
@@ -199,12 +200,18 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
 
 
 def save_model(
-    config: TrainConfig, model: ConvNet, labels: list[str], preprocessing: Preprocessing, versions: dict[str, str]
+    config: TrainConfig,
+    model: torch.nn.Module,
+    model_config: ModelConfig,
+    labels: list[str],
+    preprocessing: Preprocessing,
+    versions: dict[str, str],
 ) -> None:
     save_checkpoint(
         Path(config.out) / "model.pt",
         Checkpoint(
-            model_config=model.config,
+            model_name=config.model,
+            model_config=model_config,
             model_state=model.state_dict(),
             labels=labels,
             preprocessing=preprocessing,
@@ -227,6 +234,7 @@ def run_facts(
     """The `run` section of metrics.json: what was trained, how, where and with which versions."""
     return {
         "dataset": config.dataset,
+        "model": config.model,
         "split": splits.sizes(),
         "seed": config.seed,
         "epochs": epochs,
