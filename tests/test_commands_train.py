@@ -37,6 +37,14 @@ def test_train_command(kwargs: dict, expected: str) -> None:
     assert train_command(**kwargs) == expected
 
 
+def test_the_default_model_is_the_training_codes() -> None:
+    """The model the command leaves implicit is the one python -m training trains by default."""
+    from commands.train import DEFAULT_MODEL
+    from core import models
+
+    assert DEFAULT_MODEL == models.DEFAULT_MODEL
+
+
 def test_train_task_reads_defaults_from_invoke_yaml() -> None:
     """`invoke train` with no flags uses invoke.yaml's dataset, seed and artifact dir (and the default model)."""
     c = project_context()
