@@ -15,7 +15,7 @@ import torch
 from core.preprocess import POLARITY, Preprocessing
 from training.data import Splits
 
-STATS_CHUNK = 4096  # images read at a time when measuring uint8 data: bounded memory on a memmap
+STATS_VALUES = 1 << 21  # pixel values read at a time when measuring uint8 data (16 MB as float64)
 
 
 def is_raw(images) -> bool:
@@ -30,8 +30,9 @@ def channel_stats(images) -> tuple[tuple[float, ...], tuple[float, ...]]:
         means = tuple(images[:, c].mean().item() for c in range(channels))
         return means, tuple(images[:, c].std().item() for c in range(channels))
     total, squares = np.zeros(channels), np.zeros(channels)
-    for start in range(0, len(images), STATS_CHUNK):
-        chunk = np.asarray(images[start : start + STATS_CHUNK], dtype=np.float64) / 255.0
+    chunk_images = max(1, STATS_VALUES // int(np.prod(images.shape[1:])))
+    for start in range(0, len(images), chunk_images):
+        chunk = np.asarray(images[start : start + chunk_images], dtype=np.float64) / 255.0
         total += chunk.sum(axis=(0, 2, 3))
         squares += np.square(chunk).sum(axis=(0, 2, 3))
     count = images.shape[0] * images.shape[2] * images.shape[3]

@@ -68,11 +68,17 @@ def shift_batch(
     return padded[samples, bands, rows, cols]
 
 
+EVAL_PIXELS = 1 << 16  # pixels per image times images per evaluation batch: 1024 digits, 64 at 32x32
+
+
 def predict_logits(
-    model: nn.Module, images, index: torch.Tensor, preprocessing: Preprocessing, batch_size: int = 1024
+    model: nn.Module, images, index: torch.Tensor, preprocessing: Preprocessing, batch_size: int = 0
 ) -> torch.Tensor:
-    """Logits for `images[index]`, in eval mode and without autograd, on the model's device."""
+    """Logits for `images[index]`, in eval mode and without autograd, on the model's device.
+
+    `batch_size` 0: as many images as fit EVAL_PIXELS, so the activations stay small at any image size."""
     device = next(model.parameters()).device
+    batch_size = batch_size or max(1, EVAL_PIXELS // (images.shape[-1] * images.shape[-2]))
     model.eval()
     with torch.inference_mode():
         return torch.cat(
