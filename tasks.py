@@ -36,6 +36,7 @@ from commands.flags import float_flag, int_flag
 from commands.lock import lock_command
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
+from commands.samples import sample_model_command
 from commands.train import torchrun_env, train_command
 from commands.typed_tasks import adapt_invoke, task
 
@@ -308,6 +309,12 @@ def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
     c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package, python=PYTHON), echo=True, pty=False)
 
 
+@task(help={"out": "where to write it (default from invoke.yaml: docker.smoke_model, samples/model.pt)"})
+def sample_model(c: Context, out: str = "") -> None:
+    """Regenerate samples/model.pt, the small trained checkpoint run-infer and docker-infer.yaml predict with."""
+    c.run(sample_model_command(out=out or c.config.docker.smoke_model, python=PYTHON), echo=True, pty=False)
+
+
 @task(
     help={
         "publish": "also run `invoke comment`, as CI does (needs GITHUB_TOKEN or REPO_TOKEN, and GITHUB_REPOSITORY)",
@@ -445,7 +452,7 @@ def run_train(c: Context, tag: str = "", epochs: int | None = None, artifacts: s
     pre=[docker_available],
     help={
         "tag": "image to run (default: the one `invoke build-infer` builds)",
-        "model": "checkpoint to mount (default: model.pt in the folder `invoke run-train` writes)",
+        "model": "checkpoint to mount (default from invoke.yaml: samples/model.pt, a small committed model)",
         "input": "image, folder of images or .npy array to mount (default from invoke.yaml: samples/digits)",
         "output": "also write the predictions to this .csv or .json file (its folder is mounted)",
     },
@@ -460,7 +467,7 @@ def run_infer(c: Context, tag: str = "", model: str = "", input: str = "", outpu
         output_path.parent.mkdir(parents=True, exist_ok=True)
     command = run_infer_command(
         image=image,
-        model=str(Path(model or Path(cfg.artifacts) / "model.pt").resolve()),
+        model=str(Path(model or cfg.smoke_model).resolve()),
         inputs=str(Path(input or cfg.smoke_input).resolve()),
         output=str(output_path) if output_path else "",
         user=_host_user(),
