@@ -7,6 +7,8 @@ No torch import here, so listing stays instant.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from invoke import Context, Exit, UnexpectedExit, task
 from commands.bench import bench_commands
 from commands.checks import lint_commands, test_command
 from commands.comment import comment_command
+from commands.data import NOTHING_TRACKED, dvc_tracking_files, gcs_key_to_write, pull_command
 from commands.docker import (
     build_command,
     docker_info_command,
@@ -39,6 +42,28 @@ def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
     except ValueError as exc:
         raise Exit(f"invoke {task_name}: {exc}", code=2) from None
     c.run(command, echo=True, pty=False)
+
+
+@task(help={"remote": "DVC remote to pull from (default from invoke.yaml; empty: the repository's default remote)"})
+def data(c: Context, remote: str = "") -> None:
+    """Fetch the datasets this repository versions with DVC (`dvc pull`); one line and nothing else without DVC."""
+    tracking = dvc_tracking_files(Path(__file__).parent)
+    try:
+        command = pull_command(tracking_files=tracking, remote=remote or c.config.data.remote, dvc=shutil.which("dvc"))
+    except ValueError as exc:
+        raise Exit(f"invoke data: {exc}", code=2) from None
+    if not command:
+        print(f"invoke data: {NOTHING_TRACKED}", flush=True)
+        return
+    key = gcs_key_to_write(os.environ)
+    # A Google Cloud key from a CI secret goes into a file in a folder only this user may read (mode 0700),
+    # deleted straight after the pull.
+    with tempfile.TemporaryDirectory() as folder:
+        env = {}
+        if key:
+            env["GOOGLE_APPLICATION_CREDENTIALS"] = str(Path(folder) / "gcs-key.json")
+            Path(env["GOOGLE_APPLICATION_CREDENTIALS"]).write_text(key)
+        c.run(command, echo=True, pty=False, env=env)
 
 
 @task(
@@ -233,9 +258,10 @@ def lint(c: Context) -> None:
     }
 )
 def ci(c: Context, publish: bool = False, target: str = "") -> None:
-    """Run what CI runs, in order: lint, test, train, baseline, report (then comment, with --publish)."""
+    """Run what CI runs, in order: lint, test, data, train, baseline, report (then comment, with --publish)."""
     lint(c)
     test(c)
+    data(c)
     train(c)
     try:
         baseline(c)
