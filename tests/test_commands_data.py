@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from dvc_repo import template_repo
+import yaml
+from dvc_repo import needs_dvc, run, stripes_folder, template_repo
 from helpers import project_context
 
 import tasks
@@ -137,3 +138,40 @@ def test_invoke_data_with_tracked_data_and_no_dvc_fails_in_one_line(tmp_path: Pa
         "invoke data: this repository tracks data with DVC (data/stripes.dvc) but dvc is not installed: "
         "pip install -r requirements-dvc.txt"
     )
+
+
+@pytest.mark.slow
+@needs_dvc
+def test_dvc_round_trip_from_a_fresh_clone_trains_and_reports_the_data_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dvc add + push in one clone; in a fresh clone `invoke data` pulls the images, `invoke train` trains on them
+    (past the quality gate) and metrics.json and report.md name the version DVC recorded."""
+    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(tmp_path / "dvc-site-cache"))
+    origin = template_repo(tmp_path / "origin")
+    stripes_folder(origin / "data" / "stripes", per_class=60)
+    run(origin, "dvc", "init", "--quiet")
+    run(origin, "dvc", "remote", "add", "--default", "storage", str(tmp_path / "remote"))
+    run(origin, "dvc", "add", "--quiet", "data/stripes")
+    run(origin, "git", "add", "--all")
+    run(origin, "git", "commit", "--quiet", "--message", "data/stripes with DVC")
+    run(origin, "dvc", "push", "--quiet")
+    recorded = yaml.safe_load((origin / "data" / "stripes.dvc").read_text())["outs"][0]["md5"]
+    run(tmp_path, "git", "clone", "--quiet", str(origin), "clone")
+    clone = tmp_path / "clone"
+    assert not (clone / "data" / "stripes").exists()
+
+    pulled = run(clone, sys.executable, "-m", "invoke", "data")
+    run(clone, sys.executable, "-m", "invoke", "train", "--dataset", "folder:data/stripes", "--epochs", "5")
+    run(clone, sys.executable, "-m", "invoke", "report")
+
+    assert "dvc pull" in pulled.stdout
+    assert len(list((clone / "data" / "stripes").rglob("*.png"))) == 120
+    metrics = json.loads((clone / "artifacts" / "metrics.json").read_text())
+    assert metrics["run"]["data_version"] == {
+        "source": "dvc",
+        "md5": recorded,
+        "path": "data/stripes",
+        "dvc_file": "data/stripes.dvc",
+    }
+    assert f"data `dvc:{recorded[:7]}`" in (clone / "artifacts" / "report.md").read_text()
