@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from invoke import Context, Exit, UnexpectedExit, task
+from invoke import Context, Exit, UnexpectedExit
 
 from commands.bench import bench_commands
 from commands.checks import lint_commands, test_command
@@ -30,9 +31,17 @@ from commands.docker import (
     run_train_command,
 )
 from commands.flags import float_flag, int_flag
+from commands.lock import lock_command
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
 from commands.train import train_command
+from commands.typed_tasks import adapt_invoke, task
+
+# The interpreter invoke runs under: `venv/bin/invoke train` trains with the venv's packages
+# even when the venv is not activated (a bare `python` would be whatever PATH finds first).
+PYTHON = sys.executable
+
+adapt_invoke()  # typed flags and INVOKE_* settings in --help and errors (see commands.typed_tasks)
 
 
 def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
@@ -67,12 +76,16 @@ def data(c: Context, remote: str = "") -> None:
 
 
 @task(
-    auto_shortflags=False,
     help={
         "epochs": "training epochs (default: the dataset's own default)",
         "seed": "random seed; the same seed and thread count give identical weights",
         "dataset": "digits (bundled, no download) | mnist | fashion-mnist | folder:PATH",
-        "out": "artifact directory to write (default from invoke.yaml: artifacts/)",
+        "artifacts": "artifact directory to write (default from invoke.yaml: artifacts/)",
+        "lr": "peak learning rate (default from invoke.yaml; null: the training code's, 3e-3)",
+        "batch_size": "images per optimiser step (default from invoke.yaml; null: the training code's, 64)",
+        "image_size": "side folder images are resized to (default from invoke.yaml; null: the training code's, 28)",
+        "threads": "torch CPU threads per process (default from invoke.yaml; null or 0: picked for the image size)",
+        "device": "auto | cpu | cuda (default from invoke.yaml: auto, CUDA when there is a GPU)",
         "nproc": "processes per node; more than 1 runs torchrun with DistributedDataParallel (default: 1)",
         "nnodes": "machines in a multi-node run; run the same task on each (default: 1)",
         "node_rank": "this machine's rank, 0 .. nnodes-1 (multi-node only)",
@@ -84,7 +97,12 @@ def train(
     epochs: int | None = None,
     seed: int | None = None,
     dataset: str = "",
-    out: str = "",
+    artifacts: str = "",
+    lr: float | None = None,
+    batch_size: int | None = None,
+    image_size: int | None = None,
+    threads: int | None = None,
+    device: str = "",
     nproc: int | None = None,
     nnodes: int | None = None,
     node_rank: int | None = None,
@@ -97,13 +115,19 @@ def train(
         "train",
         lambda: train_command(
             dataset=dataset or cfg.train.dataset,
-            seed=int_flag("seed", seed, cfg.train.seed),
-            out=out or cfg.artifacts,
-            epochs=int_flag("epochs", epochs, cfg.train.epochs),
-            nproc=int_flag("nproc", nproc, cfg.train.nproc),
-            nnodes=int_flag("nnodes", nnodes, cfg.train.nnodes),
-            node_rank=int_flag("node-rank", node_rank, cfg.train.node_rank),
+            seed=int_flag("seed", seed, cfg, "train.seed"),
+            out=artifacts or cfg.artifacts,
+            epochs=int_flag("epochs", epochs, cfg, "train.epochs"),
+            lr=float_flag("lr", lr, cfg, "train.lr"),
+            batch_size=int_flag("batch-size", batch_size, cfg, "train.batch_size"),
+            image_size=int_flag("image-size", image_size, cfg, "train.image_size"),
+            threads=int_flag("threads", threads, cfg, "train.threads"),
+            device=device or cfg.train.device,
+            nproc=int_flag("nproc", nproc, cfg, "train.nproc"),
+            nnodes=int_flag("nnodes", nnodes, cfg, "train.nnodes"),
+            node_rank=int_flag("node-rank", node_rank, cfg, "train.node_rank"),
             rdzv_endpoint=rdzv_endpoint or cfg.train.rdzv_endpoint,
+            python=PYTHON,
         ),
     )
 
@@ -136,9 +160,10 @@ def predict(
             input_path=input,
             model=model or cfg.predict.model or default_model(cfg.artifacts),
             output=output,
-            batch_size=int_flag("batch-size", batch_size, cfg.predict.batch_size),
-            top_k=int_flag("top-k", top_k, cfg.predict.top_k),
+            batch_size=int_flag("batch-size", batch_size, cfg, "predict.batch_size"),
+            top_k=int_flag("top-k", top_k, cfg, "predict.top_k"),
             recursive=recursive,
+            python=PYTHON,
         ),
     )
 
@@ -170,25 +195,34 @@ def report(
             title=cfg.report.title,
             baseline=baseline,
             baseline_if_exists="" if baseline else cfg.baseline.out,
-            min_accuracy=float_flag("min-accuracy", min_accuracy, cfg.report.min_accuracy),
-            max_drop=float_flag("max-drop", max_drop, cfg.report.max_drop),
+            min_accuracy=float_flag("min-accuracy", min_accuracy, cfg, "report.min_accuracy"),
+            max_drop=float_flag("max-drop", max_drop, cfg, "report.max_drop"),
+            python=PYTHON,
         ),
     )
 
 
 @task(
     help={
-        "ref": "git ref to train for the comparison (default from invoke.yaml: origin/main)",
+        "ref": "git ref to compare with (default from invoke.yaml: origin/main)",
         "out": "where to write its metrics.json (default from invoke.yaml: baseline/metrics.json)",
-        "epochs": "as for `invoke train` (default from invoke.yaml's train section)",
-        "seed": "as for `invoke train` (default from invoke.yaml's train section)",
-        "dataset": "as for `invoke train` (default from invoke.yaml's train section)",
+        "source": "github (the base branch's CML run artifact) | train (retrain REF) | auto (github when a token "
+        "is set, else or on no usable artifact train) (default from invoke.yaml: auto)",
+        "epochs": "retrain with these epochs instead of REF's own invoke.yaml setting (the report says so)",
+        "seed": "retrain with this seed instead of REF's own",
+        "dataset": "retrain on this dataset instead of REF's own",
     }
 )
 def baseline(
-    c: Context, ref: str = "", out: str = "", epochs: int | None = None, seed: int | None = None, dataset: str = ""
+    c: Context,
+    ref: str = "",
+    out: str = "",
+    source: str = "",
+    epochs: int | None = None,
+    seed: int | None = None,
+    dataset: str = "",
 ) -> None:
-    """Train REF in a temporary git worktree with the same config as `invoke train`; write its metrics.json."""
+    """The base branch's metrics.json: from its last CML run on GitHub, or REF retrained with its own config."""
     cfg = c.config
     run_checked(
         c,
@@ -196,9 +230,14 @@ def baseline(
         lambda: baseline_command(
             ref=ref or cfg.baseline.ref,
             out=out or cfg.baseline.out,
-            dataset=dataset or cfg.train.dataset,
-            seed=int_flag("seed", seed, cfg.train.seed),
-            epochs=int_flag("epochs", epochs, cfg.train.epochs),
+            source=source or cfg.baseline.source,
+            workflow=cfg.baseline.workflow,
+            artifact=cfg.baseline.artifact,
+            # Never train.*: the ref trains with its own invoke.yaml, unless baseline.* or a flag overrides it.
+            dataset=dataset or cfg.baseline.dataset,
+            seed=int_flag("seed", seed, cfg, "baseline.seed"),
+            epochs=int_flag("epochs", epochs, cfg, "baseline.epochs"),
+            python=PYTHON,
         ),
     )
 
@@ -220,6 +259,7 @@ def comment(c: Context, report: str = "", title: str = "", target: str = "", str
             title=title or cfg.report.title,
             target=target,
             strict=strict or cfg.comment.strict,
+            python=PYTHON,
         ),
         echo=True,
         pty=False,
@@ -229,7 +269,7 @@ def comment(c: Context, report: str = "", title: str = "", target: str = "", str
 @task(help={"quick": "leave out tests marked slow", "pytest_args": "extra arguments passed to pytest"})
 def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
     """Run the test suite."""
-    c.run(test_command(quick=quick, pytest_args=pytest_args), echo=True, pty=False)
+    c.run(test_command(quick=quick, pytest_args=pytest_args, python=PYTHON), echo=True, pty=False)
 
 
 @task(
@@ -238,17 +278,32 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
         "out": "scratch directory (default from invoke.yaml: .bench)",
     }
 )
-def bench(c: Context, runs: int = 0, out: str = "") -> None:
+def bench(c: Context, runs: int | None = None, out: str = "") -> None:
     """Time training against a bare script, and inference against a bare loop; print the ratios."""
-    for command in bench_commands(runs=runs or c.config.bench.runs, out=out or c.config.bench.out):
+    try:
+        count = int_flag("runs", runs, c.config, "bench.runs")
+    except ValueError as exc:
+        raise Exit(f"invoke bench: {exc}", code=2) from None
+    for command in bench_commands(runs=count, out=out or c.config.bench.out, python=PYTHON):
         c.run(command, echo=True, pty=False)
 
 
 @task
 def lint(c: Context) -> None:
     """Run every linter (ruff, and the Dockerfile and workflow linters)."""
-    for command in lint_commands():
+    for command in lint_commands(PYTHON):
         c.run(command, echo=True, pty=False)
+
+
+@task(
+    help={
+        "upgrade": "move every pin to the newest version that fits (default: keep the pins that still fit)",
+        "upgrade_package": "move just this package (and what it needs) to its newest version",
+    }
+)
+def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
+    """Regenerate requirements.lock (every transitive dependency pinned) from requirements.txt and -dev.txt."""
+    c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package), echo=True, pty=False)
 
 
 @task(
@@ -344,13 +399,13 @@ def build_infer(
     help={
         "tag": "image to run (default: the one `invoke build-train` builds)",
         "epochs": "training epochs (default from invoke.yaml: a 1-epoch smoke run; 0: the dataset's default)",
-        "out": "host folder mounted at /artifacts for the artifacts (default from invoke.yaml: artifacts/docker)",
+        "artifacts": "host folder mounted at /artifacts for the artifacts (default from invoke.yaml: artifacts/docker)",
     },
 )
-def run_train(c: Context, tag: str = "", epochs: int | None = None, out: str = "") -> None:
+def run_train(c: Context, tag: str = "", epochs: int | None = None, artifacts: str = "") -> None:
     """Run the training image on the bundled digits, writing the artifacts to a mounted folder."""
     cfg = c.config.docker
-    out_dir = Path(out or cfg.artifacts).resolve()
+    out_dir = Path(artifacts or cfg.artifacts).resolve()
     if not c.config.run.dry:  # docker would create a missing mount source itself, owned by root
         out_dir.mkdir(parents=True, exist_ok=True)
     run_checked(
@@ -359,7 +414,7 @@ def run_train(c: Context, tag: str = "", epochs: int | None = None, out: str = "
         lambda: run_train_command(
             image=_image(c, cfg.train_image, tag),
             out_dir=str(out_dir),
-            epochs=int_flag("epochs", epochs, cfg.smoke_epochs),
+            epochs=int_flag("epochs", epochs, c.config, "docker.smoke_epochs"),
             user=_host_user(),
         ),
     )

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, git
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +49,15 @@ def untrained_checkpoint(tmp_path: Path) -> Path:
         ),
     )
     return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository on branch main whose only commit has no training code yet."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    (repo / "README.md").write_text("first commit: no training code\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "--quiet", "-m", "README only")
+    return repo

@@ -7,6 +7,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from training.config import TrainConfig, UsageError
 from training.data import Splits
 from training.data_version import data_version
 from training.distributed import SINGLE, World, join_world, leave_world
-from training.loop import EpochStats, TrainResult, evaluate, train_model
+from training.loop import EpochStats, TrainResult, evaluate, train_model, unchanged
 from training.sidecar import ForkedSidecar, InProcessSidecar
 
 EXIT_INTERRUPTED = 130
@@ -68,9 +69,16 @@ def pick_device(kind: str, local_rank: int = 0) -> torch.device:
     return torch.device("cuda", local_rank)
 
 
-def standardise_splits(splits: Splits) -> Preprocessing:
-    """Standardise every split in place with the training split's statistics; return them."""
+def standardise_splits(splits: Splits) -> tuple[Preprocessing, Callable[[torch.Tensor], torch.Tensor]]:
+    """The training split's statistics, and the per-batch conversion to model input.
+
+    Float splits are standardised once, in place (the batches need nothing more); uint8 splits
+    (memmaps of a folder cache) stay as they are and each batch is scaled and standardised."""
     train_pixels = splits.train.images
+    if train_pixels.dtype == torch.uint8:
+        mean, std = uint8_mean_std(train_pixels)
+        preprocessing = Preprocessing(input_size=splits.input_size, mean=round(mean, 6), std=round(std, 6))
+        return preprocessing, lambda batch: preprocessing.standardise(batch.float().div_(255))
     preprocessing = Preprocessing(
         input_size=splits.input_size,
         mean=round(train_pixels.mean().item(), 6),
@@ -78,7 +86,19 @@ def standardise_splits(splits: Splits) -> Preprocessing:
     )
     for split in (splits.train, splits.val, splits.test):
         split.images = preprocessing.standardise(split.images)
-    return preprocessing
+    return preprocessing, unchanged
+
+
+def uint8_mean_std(pixels: torch.Tensor, chunk: int = 4096) -> tuple[float, float]:
+    """Mean and standard deviation of uint8 pixels scaled to [0, 1], read in chunks (no float copy)."""
+    total = total_sq = 0.0
+    for start in range(0, len(pixels), chunk):
+        block = pixels[start : start + chunk].double()
+        total += block.sum().item()
+        total_sq += block.square().sum().item()
+    count = pixels.numel()
+    mean = total / count
+    return mean / 255, (max(total_sq / count - mean * mean, 0.0) ** 0.5) / 255
 
 
 def epoch_logger(total: int, world: World = SINGLE):
@@ -151,7 +171,7 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
     splits = sidecar.splits().as_tensors()
     # Every rank draws the same initial weights; augmentation and dropout differ per rank.
     generator = seed_everything(config.seed, pick_threads(config.threads, splits.input_size), device)
-    preprocessing = standardise_splits(splits)
+    preprocessing, to_input = standardise_splits(splits)
     sizes = splits.sizes()
     if world.is_main:
         backend = f" ({world.backend})" if world.distributed else ""
@@ -160,7 +180,10 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
             f"{epochs} epochs on {device.type}, world size {world.world_size}{backend}",
             file=sys.stderr,
         )
-    model = ConvNet(ModelConfig(input_size=splits.input_size, num_classes=len(splits.labels))).to(device)
+    model_config = ModelConfig(
+        in_channels=splits.train.images.shape[1], input_size=splits.input_size, num_classes=len(splits.labels)
+    )
+    model = ConvNet(model_config).to(device)
     trained = model
     if world.distributed:
         from torch.nn.parallel import DistributedDataParallel
@@ -182,12 +205,13 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
         seed=config.seed,
         world=world,
         on_epoch=epoch_logger(epochs, world),
+        to_input=to_input,
     )
     if not result.history:
         print("interrupted before the first epoch finished: nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     model.load_state_dict(result.best_state)
-    y_true, y_pred, _ = evaluate(model, splits.test, world)
+    y_true, y_pred, _ = evaluate(model, splits.test, world, to_input)
     if world.is_main:
         history = [stats.as_dict() for stats in result.history]
         sidecar.request_reports(
@@ -218,7 +242,9 @@ def save_model(
             model_state=model.state_dict(),
             labels=labels,
             preprocessing=preprocessing,
-            train_config=asdict(config),
+            # Where the files went is no part of the model: leaving it out keeps model.pt byte-identical
+            # for the same training written to another folder (a host's artifacts/, an image's /artifacts).
+            train_config={key: value for key, value in asdict(config).items() if key != "out"},
             versions=versions,
         ),
     )
