@@ -53,12 +53,13 @@ def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
     c.run(command, echo=True, pty=False)
 
 
-@task(help={"remote": "DVC remote to pull from (default from invoke.yaml; empty: the repository's default remote)"})
+# No invoke.yaml default for --remote: DVC's own config names the default remote (`dvc remote default NAME`).
+@task(help={"remote": "DVC remote to pull from (default: the one the repository's DVC config names)"})
 def data(c: Context, remote: str = "") -> None:
     """Fetch the datasets this repository versions with DVC (`dvc pull`); one line and nothing else without DVC."""
     tracking = dvc_tracking_files(Path(__file__).parent)
     try:
-        command = pull_command(tracking_files=tracking, remote=remote or c.config.data.remote, dvc=shutil.which("dvc"))
+        command = pull_command(tracking_files=tracking, remote=remote, dvc=shutil.which("dvc"))
     except ValueError as exc:
         raise Exit(f"invoke data: {exc}", code=2) from None
     if not command:
