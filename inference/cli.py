@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from core.argtypes import at_least
+from core.atomic import probe_writable_dir
 from core.preprocess import IMAGE_SUFFIXES
 from inference.inputs import InputError, resolve_input
 from inference.output import OUTPUT_SUFFIXES, format_table, prediction_rows, write_predictions
@@ -78,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.output and Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
-        raise UsageError(f"--output {args.output}: must end in {' or '.join(OUTPUT_SUFFIXES)}")
+    if args.output:
+        check_output(args.output)
     source = resolve_input(args.input, recursive=args.recursive)
     if not Path(args.model).is_file():
         raise UsageError(f"{args.model}: no such checkpoint file (train one with `invoke train`, or pass --model)")
@@ -106,6 +107,19 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--output {args.output}: cannot write ({exc.strerror or exc})") from None
     print(_summary(len(outcome.predictions), len(outcome.skipped), args.output), file=sys.stderr)
     return EXIT_SKIPPED if outcome.skipped else EXIT_OK
+
+
+def check_output(output: str) -> None:
+    """Refuse an --output that could not be written, before anything is loaded or predicted."""
+    path = Path(output)
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise UsageError(f"--output {output}: must end in {' or '.join(OUTPUT_SUFFIXES)}")
+    if path.is_dir():
+        raise UsageError(f"--output {output}: is a folder; name a file in it")
+    try:
+        probe_writable_dir(path.parent)
+    except OSError as exc:
+        raise UsageError(f"--output {output}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _load_predictor(model: str):

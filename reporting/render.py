@@ -105,15 +105,11 @@ def headline(metrics: dict, comparison: Comparison | None, no_baseline_reason: s
             f"{accuracy} ({points(comparison.accuracy_delta)} vs {name}) · "
             f"{macro_f1} ({points(comparison.macro_f1_delta)} vs {name})",
             "",
-            f"Compared with {name}: accuracy {percent(comparison.baseline_accuracy)}, "
-            f"macro F1 {percent(comparison.baseline_macro_f1)}{commit_suffix(comparison.baseline_commit)}.",
+            f"Compared with {comparison.description}: accuracy {percent(comparison.baseline_accuracy)}, "
+            f"macro F1 {percent(comparison.baseline_macro_f1)}.",
         ]
     facts = run_facts(metrics)
     return "\n".join([*lines, "", facts]) if facts else "\n".join(lines)
-
-
-def commit_suffix(commit: str | None) -> str:
-    return f" (commit `{commit[:7]}`)" if commit else ""
 
 
 def run_facts(metrics: dict) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from helpers import PY, project_context
 from invoke import Exit
 
 import tasks
-from commands.train import train_command
+from commands.train import torchrun_env, train_command
 
 
 @pytest.mark.parametrize(
@@ -35,7 +37,9 @@ def test_train_task_reads_defaults_from_invoke_yaml() -> None:
 
     tasks.train(c)
 
-    c.run.assert_called_once_with(f"{PY} -m training --dataset digits --seed 0 --out artifacts", echo=True, pty=False)
+    c.run.assert_called_once_with(
+        f"{PY} -m training --dataset digits --seed 0 --out artifacts", echo=True, pty=False, env={}
+    )
 
 
 def test_train_task_flags_override_defaults() -> None:
@@ -45,18 +49,17 @@ def test_train_task_flags_override_defaults() -> None:
     tasks.train(c, epochs=2, seed=7, dataset="mnist", artifacts="/tmp/x")
 
     c.run.assert_called_once_with(
-        f"{PY} -m training --dataset mnist --seed 7 --out /tmp/x --epochs 2", echo=True, pty=False
+        f"{PY} -m training --dataset mnist --seed 7 --out /tmp/x --epochs 2", echo=True, pty=False, env={}
     )
 
 
 @pytest.mark.parametrize(
     ("kwargs", "launcher"),
     [
-        ({"nproc": 2}, "python -m torch.distributed.run --standalone --nproc-per-node 2"),
+        ({"nproc": 2}, "python -m training.launch --standalone --nproc-per-node 2"),
         (
             {"nproc": 4, "nnodes": 2, "node_rank": 1, "rdzv_endpoint": "10.0.0.1:29400"},
-            "python -m torch.distributed.run --nnodes 2 --node-rank 1 --nproc-per-node 4"
-            " --rdzv-endpoint 10.0.0.1:29400",
+            "python -m training.launch --nnodes 2 --node-rank 1 --nproc-per-node 4 --rdzv-endpoint 10.0.0.1:29400",
         ),
     ],
     ids=["one-node-two-processes", "second-of-two-nodes"],
@@ -85,18 +88,38 @@ def test_inconsistent_launch_flags_are_refused(kwargs: dict, message: str) -> No
         train_command(**{"dataset": "digits", "seed": 0, "out": "artifacts", **kwargs})
 
 
-def test_train_task_with_nproc_runs_the_exact_torchrun_command() -> None:
-    """`invoke train --nproc 2` runs torchrun with two processes on this node."""
+def test_train_task_with_nproc_runs_the_exact_torchrun_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`invoke train --nproc 2` runs torchrun with two processes on this node, each with half the CPUs."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
     c = project_context()
 
     tasks.train(c, nproc=2, epochs=3)
 
     c.run.assert_called_once_with(
-        f"{PY} -m torch.distributed.run --standalone --nproc-per-node 2"
+        f"{PY} -m training.launch --standalone --nproc-per-node 2"
         " -m training --dataset digits --seed 0 --out artifacts --epochs 3",
         echo=True,
         pty=False,
+        env={"OMP_NUM_THREADS": "4"},
     )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"nproc": 1, "nnodes": 1, "threads": None, "inherited": {}}, {}),
+        ({"nproc": 2, "nnodes": 1, "threads": None, "inherited": {}}, {"OMP_NUM_THREADS": "4"}),
+        ({"nproc": 16, "nnodes": 1, "threads": None, "inherited": {}}, {"OMP_NUM_THREADS": "1"}),
+        ({"nproc": 2, "nnodes": 1, "threads": 3, "inherited": {}}, {"OMP_NUM_THREADS": "3"}),
+        ({"nproc": 1, "nnodes": 2, "threads": None, "inherited": {}}, {"OMP_NUM_THREADS": "8"}),
+        ({"nproc": 2, "nnodes": 1, "threads": None, "inherited": {"OMP_NUM_THREADS": "2"}}, {}),
+    ],
+    ids=["one-process", "cpus-shared", "at-least-one", "threads-flag", "one-per-node", "caller-exported-it"],
+)
+def test_torchrun_env_sets_the_threads_of_each_process(kwargs: dict, expected: dict) -> None:
+    """torchrun launches get OMP_NUM_THREADS (no banner): --threads, else the CPUs shared; an exported value wins."""
+    assert torchrun_env(cpus=8, **kwargs) == expected
 
 
 @pytest.mark.parametrize(

@@ -100,6 +100,19 @@ def test_bad_flags_exit_2_with_a_message_and_no_traceback(tmp_path: Path, args: 
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("out", ["/proc/x", "file/artifacts"], ids=["cannot-create", "under-a-file"])
+def test_unwritable_out_fails_at_once_before_any_work(tmp_path: Path, out: str) -> None:
+    """An --out that cannot be written is one line and exit 2 before any work: no data loaded, nothing trained."""
+    (tmp_path / "file").write_text("x")
+    out = out if out.startswith("/") else str(tmp_path / out)
+
+    done = run_training("--out", out)
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"python -m training: error: --out {out}: cannot write there (")
+    assert done.stderr.count("\n") == 1 and done.stdout == ""
+
+
 def test_folder_dataset_trains_from_class_subfolders(tmp_path: Path) -> None:
     """folder:PATH reads one sub-folder per class (ImageFolder) and writes the artifacts with those labels."""
     from PIL import Image

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from dataclasses import fields
 
 from core.argtypes import above, at_least
+from core.atomic import probe_writable_dir
 from training.config import DATASETS, DEFAULT_EPOCHS, DataError, TrainConfig, UsageError, validate_dataset_name
+from training.interrupts import run_until_interrupted
 from training.sidecar import start_sidecar
 
 positive_int = at_least(1)
@@ -78,13 +81,31 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(**values)
 
 
+# torchrun sets this for every worker it starts.
+UNDER_TORCHRUN = "TORCHELASTIC_RUN_ID" in os.environ
+EXIT_INTERRUPTED = 130
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Train as the flags say; under torchrun an interrupt ends this rank quietly (training.launch says it once)."""
+    if not UNDER_TORCHRUN:
+        return _main(argv)
+    code = run_until_interrupted(lambda: _main(argv), ignore_repeats=True)
+    return EXIT_INTERRUPTED if code is None else code
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         validate_dataset_name(args.dataset)
     except DataError as exc:
         parser.error(str(exc))
+    try:  # now, not after training: the artifacts are the last thing a run writes
+        probe_writable_dir(args.out)
+    except OSError as exc:
+        print(f"{parser.prog}: error: --out {args.out}: cannot write there ({exc.strerror or exc})", file=sys.stderr)
+        return 2
     config = config_from_args(args)
 
     # A cancelled CI job gets SIGTERM: stop like Ctrl-C, after the last complete epoch.
@@ -98,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m training: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # before the first epoch (the loop itself stops cleanly after one)
-        print("interrupted: nothing written", file=sys.stderr)
-        return 130
+        if not UNDER_TORCHRUN:
+            print("interrupted: nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         sidecar.close()

@@ -64,14 +64,20 @@ def shift_batch(images: torch.Tensor, max_shift: int, background: float, generat
     return padded[samples, planes, rows[:, None], cols[:, None]]
 
 
+EVAL_PIXELS = 1 << 16  # pixels per image times images per evaluation batch: 1024 digits, 64 at 32x32
+
+
 def predict_logits(
     model: nn.Module,
     images: torch.Tensor,
-    batch_size: int = 1024,
+    batch_size: int = 0,
     to_input: Callable[[torch.Tensor], torch.Tensor] = unchanged,
 ) -> torch.Tensor:
-    """Logits for `images` (each batch through `to_input` on the model's device), in eval mode, no autograd."""
+    """Logits for `images` (each batch through `to_input` on the model's device), in eval mode, no autograd.
+
+    `batch_size` 0: as many images as fit EVAL_PIXELS, so the activations stay small at any image size."""
     device = next(model.parameters()).device
+    batch_size = batch_size or max(1, EVAL_PIXELS // (images.shape[-1] * images.shape[-2]))
     model.eval()
     with torch.inference_mode():
         return torch.cat(

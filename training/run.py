@@ -89,8 +89,9 @@ def standardise_splits(splits: Splits) -> tuple[Preprocessing, Callable[[torch.T
     return preprocessing, unchanged
 
 
-def uint8_mean_std(pixels: torch.Tensor, chunk: int = 4096) -> tuple[float, float]:
-    """Mean and standard deviation of uint8 pixels scaled to [0, 1], read in chunks (no float copy)."""
+def uint8_mean_std(pixels: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard deviation of uint8 pixels scaled to [0, 1], read in chunks of about 16 MB of float64."""
+    chunk = max(1, (1 << 21) // max(1, pixels[0].numel()))
     total = total_sq = 0.0
     for start in range(0, len(pixels), chunk):
         block = pixels[start : start + chunk].double()
