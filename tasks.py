@@ -92,7 +92,8 @@ def data(c: Context, remote: str = "") -> None:
     help={
         "epochs": "training epochs (default: the dataset's own default)",
         "seed": "random seed; the same seed and thread count give identical weights",
-        "dataset": "digits (bundled, no download) | mnist | fashion-mnist | folder:PATH",
+        "dataset": "digits (bundled, no download) | mnist | fashion-mnist | cifar10 | folder:PATH",
+        "model": "cnn | resnet18 | module:function, your own factory (default from invoke.yaml: cnn)",
         "artifacts": "artifact directory to write (default from invoke.yaml: artifacts/)",
         "lr": "peak learning rate (default from invoke.yaml; null: the training code's, 3e-3)",
         "batch_size": "images per optimiser step (default from invoke.yaml; null: the training code's, 64)",
@@ -110,6 +111,7 @@ def train(
     epochs: int | None = None,
     seed: int | None = None,
     dataset: str = "",
+    model: str = "",
     artifacts: str = "",
     lr: float | None = None,
     batch_size: int | None = None,
@@ -137,6 +139,7 @@ def train(
             image_size=int_flag("image-size", image_size, cfg, "train.image_size"),
             threads=thread_count,
             device=device or cfg.train.device,
+            model=model or cfg.train.model,
             nproc=processes,
             nnodes=nodes,
             node_rank=int_flag("node-rank", node_rank, cfg, "train.node_rank"),
@@ -301,7 +304,7 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
 )
 def bench(c: Context, runs: int | None = None, out: str = "", case: str = "", folder_images: int | None = None) -> None:
     """Time training against a bare script, and inference against a bare loop; print the ratios."""
-    try:
+    with usage_errors("bench"):
         commands = bench_commands(
             runs=int_flag("runs", runs, c.config, "bench.runs"),
             out=out or c.config.bench.out,
@@ -309,8 +312,6 @@ def bench(c: Context, runs: int | None = None, out: str = "", case: str = "", fo
             case=case or c.config.bench.case,
             folder_images=int_flag("folder-images", folder_images, c.config, "bench.folder_images"),
         )
-    except ValueError as exc:
-        raise Exit(f"invoke bench: {exc}", code=2) from None
     for command in commands:
         c.run(command, echo=True, pty=False)
 
@@ -330,7 +331,7 @@ def lint(c: Context) -> None:
 )
 def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
     """Regenerate requirements.lock (every transitive dependency pinned) from requirements.txt and -dev.txt."""
-    c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package), echo=True, pty=False)
+    c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package, python=PYTHON), echo=True, pty=False)
 
 
 @task(
