@@ -37,7 +37,9 @@ def test_short_run_writes_every_artifact_with_documented_keys(trained_checkpoint
     assert [h["epoch"] for h in metrics["history"]] == list(range(1, epochs + 1))
     assert 1 <= metrics["best_epoch"] <= epochs
     assert set(metrics["history"][0]) >= {"train_loss", "val_loss", "val_accuracy"}
-    assert {"dataset", "split", "seed", "epochs", "duration_s", "commit", "versions"} <= set(metrics["run"])
+    assert {"dataset", "data_version", "split", "seed", "epochs", "duration_s", "commit", "versions"} <= set(
+        metrics["run"]
+    )
     assert metrics["accuracy"] > 0.9
 
 

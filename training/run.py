@@ -20,6 +20,7 @@ from core.preprocess import Preprocessing
 from training.batches import standardise_splits
 from training.config import TrainConfig, UsageError
 from training.data import Splits
+from training.data_version import data_version
 from training.distributed import SINGLE, World, join_world, leave_world
 from training.loop import EpochStats, TrainResult, evaluate, train_model
 from training.sidecar import ForkedSidecar, InProcessSidecar
@@ -236,6 +237,7 @@ def run_facts(
     """The `run` section of metrics.json: what was trained, how, where and with which versions."""
     return {
         "dataset": config.dataset,
+        "data_version": data_version(config.dataset),
         "model": config.model,
         "split": splits.sizes(),
         "seed": config.seed,
