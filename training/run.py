@@ -128,10 +128,12 @@ def run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device_n
     """
     kind = device_type(device_name)
     world = join_world(kind)
-    try:
-        return _run(config, sidecar, pick_device(kind, world.local_rank), world)
-    finally:
-        leave_world(world)
+    code = _run(config, sidecar, pick_device(kind, world.local_rank), world)
+    # Only after a normal end: a rank stopped by Ctrl-C or an error must not wait at a barrier that
+    # the others, still in a training collective or already gone, never reach (torchrun would
+    # then kill it after 30 s).
+    leave_world(world)
+    return code
 
 
 def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device: torch.device, world: World) -> int:
