@@ -134,7 +134,7 @@ def test_three_channels_when_any_image_has_colour(tmp_path: Path, modes: tuple[s
     assert folder.images.shape == (6, channels, 8, 8) and folder.images.dtype == np.uint8
     if channels == 1:
         with Image.open(root / "a" / "0.png") as image:
-            expected = image_to_unit_array(image, (8, 8))
+            expected = image_to_unit_array(image, (8, 8))[0]
         assert np.array_equal(folder.images[0, 0] / np.float32(255), expected)
 
 
