@@ -38,3 +38,9 @@ def test_epochs_default_per_dataset_unless_given() -> None:
     assert TrainConfig(dataset="digits").resolved_epochs() == 30
     assert TrainConfig(dataset="folder:x").resolved_epochs() == 20
     assert TrainConfig(dataset="mnist", epochs=2).resolved_epochs() == 2
+    assert TrainConfig(dataset="cifar10").resolved_epochs() == 30
+
+
+def test_cifar10_is_a_known_dataset() -> None:
+    """cifar10 (torchvision, downloaded into data_dir) passes the name check; no download happens here."""
+    validate_dataset_name("cifar10")
