@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from invoke import Context, Exit, UnexpectedExit
 from commands.bench import bench_commands
 from commands.checks import lint_commands, test_command
 from commands.comment import comment_command, publish_problem
+from commands.data import NOTHING_TRACKED, dvc_tracking_files, gcs_key_to_write, pull_command
 from commands.docker import (
     build_command,
     buildx_missing_message,
@@ -63,11 +66,35 @@ def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
     c.run(command, echo=True, pty=False)
 
 
+# No invoke.yaml default for --remote: DVC's own config names the default remote (`dvc remote default NAME`).
+@task(help={"remote": "DVC remote to pull from (default: the one the repository's DVC config names)"})
+def data(c: Context, remote: str = "") -> None:
+    """Fetch the datasets this repository versions with DVC (`dvc pull`); one line and nothing else without DVC."""
+    tracking = dvc_tracking_files(Path(__file__).parent)
+    try:
+        command = pull_command(tracking_files=tracking, remote=remote, dvc=shutil.which("dvc"))
+    except ValueError as exc:
+        raise Exit(f"invoke data: {exc}", code=2) from None
+    if not command:
+        print(f"invoke data: {NOTHING_TRACKED}", flush=True)
+        return
+    key = gcs_key_to_write(os.environ)
+    # A Google Cloud key from a CI secret goes into a file in a folder only this user may read (mode 0700),
+    # deleted straight after the pull.
+    with tempfile.TemporaryDirectory() as folder:
+        env = {}
+        if key:
+            env["GOOGLE_APPLICATION_CREDENTIALS"] = str(Path(folder) / "gcs-key.json")
+            Path(env["GOOGLE_APPLICATION_CREDENTIALS"]).write_text(key)
+        c.run(command, echo=True, pty=False, env=env)
+
+
 @task(
     help={
         "epochs": "training epochs (default: the dataset's own default)",
         "seed": "random seed; the same seed and thread count give identical weights",
-        "dataset": "digits (bundled, no download) | mnist | fashion-mnist | folder:PATH",
+        "dataset": "digits (bundled, no download) | mnist | fashion-mnist | cifar10 | folder:PATH",
+        "model": "cnn | resnet18 | module:function, your own factory (default from invoke.yaml: cnn)",
         "artifacts": "artifact directory to write (default from invoke.yaml: artifacts/)",
         "lr": "peak learning rate (default from invoke.yaml; null: the training code's, 3e-3)",
         "batch_size": "images per optimiser step (default from invoke.yaml; null: the training code's, 64)",
@@ -85,6 +112,7 @@ def train(
     epochs: int | None = None,
     seed: int | None = None,
     dataset: str = "",
+    model: str = "",
     artifacts: str = "",
     lr: float | None = None,
     batch_size: int | None = None,
@@ -112,6 +140,7 @@ def train(
             image_size=int_flag("image-size", image_size, cfg, "train.image_size"),
             threads=thread_count,
             device=device or cfg.train.device,
+            model=model or cfg.train.model,
             nproc=processes,
             nnodes=nodes,
             node_rank=int_flag("node-rank", node_rank, cfg, "train.node_rank"),
@@ -276,7 +305,7 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
 )
 def bench(c: Context, runs: int | None = None, out: str = "", case: str = "", folder_images: int | None = None) -> None:
     """Time training against a bare script, and inference against a bare loop; print the ratios."""
-    try:
+    with usage_errors("bench"):
         commands = bench_commands(
             runs=int_flag("runs", runs, c.config, "bench.runs"),
             out=out or c.config.bench.out,
@@ -284,8 +313,6 @@ def bench(c: Context, runs: int | None = None, out: str = "", case: str = "", fo
             case=case or c.config.bench.case,
             folder_images=int_flag("folder-images", folder_images, c.config, "bench.folder_images"),
         )
-    except ValueError as exc:
-        raise Exit(f"invoke bench: {exc}", code=2) from None
     for command in commands:
         c.run(command, echo=True, pty=False)
 
@@ -321,12 +348,13 @@ def sample_model(c: Context, out: str = "") -> None:
     }
 )
 def ci(c: Context, publish: bool = False, target: str = "") -> None:
-    """Run what CI runs, in order: lint, test, train, baseline, report (then comment, with --publish)."""
+    """Run what CI runs, in order: lint, test, data, train, baseline, report (then comment, with --publish)."""
     problem = publish_problem(os.environ, target) if publish else ""
     if problem:  # now, not after minutes of linting, testing and training
         raise Exit(f"invoke ci: {problem}", code=2)
     lint(c)
     test(c)
+    data(c)
     train(c)
     try:
         baseline(c)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 
+# The training code's default --model (core.models.DEFAULT_MODEL; tasks load without core, a test keeps them equal).
+DEFAULT_MODEL = "cnn"
 # `python -m training --device`: auto picks CUDA when there is a GPU.
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -68,13 +70,15 @@ def train_command(
     image_size: int | None = None,
     threads: int | None = None,
     device: str = "auto",
+    model: str = "",
     nproc: int = 1,
     nnodes: int = 1,
     node_rank: int = 0,
     rdzv_endpoint: str = "",
     python: str = "python",
 ) -> str:
-    """`python -m training ...` (or torchrun); an option left at None (device: auto) is left to the training code.
+    """`python -m training ...` (or torchrun); an option left at None (device: auto, model: the default)
+    is left to the training code.
 
     Values are checked here, so a bad one stops the task in a fraction of a second, before a
     process (or torchrun's several) starts.
@@ -97,4 +101,8 @@ def train_command(
             args += [f"--{name}", f"{value:g}" if isinstance(value, float) else str(value)]
     if device != "auto":
         args += ["--device", device]
+    # The default model is left implicit, so the command also runs a checkout from before --model
+    # existed (`invoke baseline` may train the base branch's code with it).
+    if model and model != DEFAULT_MODEL:
+        args += ["--model", model]
     return shlex.join(args)

@@ -23,16 +23,32 @@ from commands.train import torchrun_env, train_command
             {"dataset": "folder:my data", "seed": 3, "out": "out", "epochs": 5},
             "python -m training --dataset 'folder:my data' --seed 3 --out out --epochs 5",
         ),
+        (
+            {"dataset": "digits", "seed": 0, "out": "out", "model": "my_models.nets:build"},
+            "python -m training --dataset digits --seed 0 --out out --model my_models.nets:build",
+        ),
+        (
+            {"dataset": "digits", "seed": 0, "out": "out", "model": "cnn"},
+            "python -m training --dataset digits --seed 0 --out out",
+        ),
     ],
-    ids=["defaults-leave-epochs-to-training", "quoted-folder-and-epochs"],
+    ids=["defaults-leave-epochs-and-model-to-training", "quoted-folder-and-epochs", "own-model", "default-model"],
 )
 def test_train_command(kwargs: dict, expected: str) -> None:
-    """Flags map one to one; epochs 0 is left out; paths with spaces are quoted."""
+    """Flags map one to one; epochs and the default model are left to training; paths with spaces are quoted."""
     assert train_command(**kwargs) == expected
 
 
+def test_the_default_model_is_the_training_codes() -> None:
+    """The model the command leaves implicit is the one python -m training trains by default."""
+    from commands.train import DEFAULT_MODEL
+    from core import models
+
+    assert DEFAULT_MODEL == models.DEFAULT_MODEL
+
+
 def test_train_task_reads_defaults_from_invoke_yaml() -> None:
-    """`invoke train` with no flags uses invoke.yaml's dataset, seed and artifact dir."""
+    """`invoke train` with no flags uses invoke.yaml's dataset, seed and artifact dir (and the default model)."""
     c = project_context()
 
     tasks.train(c)
@@ -46,10 +62,13 @@ def test_train_task_flags_override_defaults() -> None:
     """Flags win over invoke.yaml."""
     c = project_context()
 
-    tasks.train(c, epochs=2, seed=7, dataset="mnist", artifacts="/tmp/x")
+    tasks.train(c, epochs=2, seed=7, dataset="mnist", artifacts="/tmp/x", model="resnet18")
 
     c.run.assert_called_once_with(
-        f"{PY} -m training --dataset mnist --seed 7 --out /tmp/x --epochs 2", echo=True, pty=False, env={}
+        f"{PY} -m training --dataset mnist --seed 7 --out /tmp/x --epochs 2 --model resnet18",
+        echo=True,
+        pty=False,
+        env={},
     )
 
 

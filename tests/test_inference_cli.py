@@ -220,7 +220,7 @@ def batch_size_zero(tmp_path: Path) -> dict:
         (missing_input, "nothing-here: no such file or folder"),
         (empty_folder, "empty: no images in this folder"),
         (unsupported_file, "images.zip: unsupported file type '.zip'"),
-        (wrong_shaped_array, "flat.npy: array of shape (4, 64); expected (N, H, W) or (N, 1, H, W)"),
+        (wrong_shaped_array, "flat.npy: array of shape (4, 64); expected (N, H, W), or (N, C, H, W)"),
         (all_images_corrupt, "corrupt: none of the 2 images could be read"),
         (bad_output_suffix, "preds.txt: must end in .csv or .json"),
         (output_under_a_file, "notes/preds.csv: cannot write there (a file, not a folder)"),

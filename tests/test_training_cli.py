@@ -37,7 +37,9 @@ def test_short_run_writes_every_artifact_with_documented_keys(trained_checkpoint
     assert [h["epoch"] for h in metrics["history"]] == list(range(1, epochs + 1))
     assert 1 <= metrics["best_epoch"] <= epochs
     assert set(metrics["history"][0]) >= {"train_loss", "val_loss", "val_accuracy"}
-    assert {"dataset", "split", "seed", "epochs", "duration_s", "commit", "versions"} <= set(metrics["run"])
+    assert {"dataset", "data_version", "split", "seed", "epochs", "duration_s", "commit", "versions"} <= set(
+        metrics["run"]
+    )
     assert metrics["accuracy"] > 0.9
 
 
@@ -47,7 +49,7 @@ def test_checkpoint_loads_with_weights_only(trained_checkpoint: Path) -> None:
 
     assert {"model_state", "model_config", "labels", "preprocessing", "train_config", "versions"} <= set(payload)
     assert tuple(payload["preprocessing"]["input_size"]) == (8, 8)
-    assert 0 < payload["preprocessing"]["std"] < 1
+    assert len(payload["preprocessing"]["std"]) == 1 and 0 < payload["preprocessing"]["std"][0] < 1
 
 
 def test_same_seed_and_threads_give_a_byte_identical_model_pt(tmp_path: Path) -> None:
@@ -194,3 +196,21 @@ def test_ctrl_c_keeps_the_last_complete_epoch(tmp_path: Path) -> None:
     assert metrics["run"]["interrupted"] is True
     assert 2 <= metrics["run"]["epochs_completed"] < 200
     assert (tmp_path / "model.pt").exists()
+
+
+def test_only_rank_0_probes_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torchrun only rank 0 writes the artifacts, so only it checks --out (ranks probing at once would race)."""
+    from training import cli
+
+    def stop_before_loading_data(options: dict) -> None:
+        raise SystemExit(0)
+
+    probed = []
+    monkeypatch.setattr(cli, "probe_writable_dir", probed.append)
+    monkeypatch.setattr(cli, "start_sidecar", stop_before_loading_data)
+    for rank in ("1", "0"):
+        monkeypatch.setenv("RANK", rank)
+        with pytest.raises(SystemExit):
+            cli.main(["--out", str(tmp_path / rank)])
+
+    assert probed == [str(tmp_path / "0")]

@@ -10,6 +10,7 @@ from dataclasses import fields
 
 from core.argtypes import above, at_least
 from core.atomic import probe_writable_dir
+from core.models import BUILTIN_MODELS, ModelError, check_model_name
 from training.config import DATASETS, DEFAULT_EPOCHS, DataError, TrainConfig, UsageError, validate_dataset_name
 from training.interrupts import run_until_interrupted
 from training.sidecar import start_sidecar
@@ -31,6 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset",
         default=defaults.dataset,
         help=f"one of {', '.join(DATASETS)} (default: digits, bundled with scikit-learn)",
+    )
+    parser.add_argument(
+        "--model",
+        default=defaults.model,
+        metavar="NAME",
+        help=f"the network: {' or '.join(BUILTIN_MODELS)} (built in), or module:function, your own factory "
+        "function(config) -> torch.nn.Module, importable from the current folder or PYTHONPATH "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--epochs", type=positive_int, default=None, help=f"training epochs (default per dataset: {epochs_help})"
@@ -55,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir",
         default=defaults.data_dir,
-        help="download/cache dir for mnist and fashion-mnist (default: %(default)s)",
+        help="download/cache dir for mnist, fashion-mnist and cifar10 (default: %(default)s)",
     )
     parser.add_argument(
         "--image-size",
@@ -99,10 +108,12 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     try:
         validate_dataset_name(args.dataset)
-    except DataError as exc:
+        check_model_name(args.model)
+    except (DataError, ModelError) as exc:
         parser.error(str(exc))
     try:  # now, not after training: the artifacts are the last thing a run writes
-        probe_writable_dir(args.out)
+        if os.environ.get("RANK", "0") == "0":  # only rank 0 writes them (and ranks probing at once would race)
+            probe_writable_dir(args.out)
     except OSError as exc:
         print(f"{parser.prog}: error: --out {args.out}: cannot write there ({exc.strerror or exc})", file=sys.stderr)
         return 2
@@ -115,7 +126,7 @@ def _main(argv: list[str] | None) -> int:
         from training.run import run  # torch is imported only once the flags are valid
 
         return run(config, sidecar, device_name=args.device)
-    except (DataError, UsageError) as exc:
+    except (DataError, ModelError, UsageError) as exc:
         print(f"python -m training: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # before the first epoch (the loop itself stops cleanly after one)
