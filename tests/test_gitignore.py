@@ -38,8 +38,9 @@ def test_a_dataset_folder_is_not_ignored_before_dvc_add(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @needs_dvc
-def test_dvc_add_in_data_tracks_the_folder_and_pushes_it(tmp_path: Path) -> None:
+def test_dvc_add_in_data_tracks_the_folder_and_pushes_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`dvc add data/stripes` succeeds, git keeps the .dvc file but not the images, and `dvc push` uploads them all."""
+    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(tmp_path / "dvc-site-cache"))
     repo = template_repo(tmp_path / "repo")
     stripes_folder(repo / "data" / "stripes", per_class=3)
     run(repo, "dvc", "init", "--quiet")
