@@ -113,11 +113,13 @@ def headline(metrics: dict, comparison: Comparison | None, no_baseline_reason: s
 
 
 def run_facts(metrics: dict) -> str:
-    """One line: dataset, split sizes, epochs, seed, duration, commit; whatever the run recorded."""
+    """One line: dataset, model, split sizes, epochs, seed, duration, commit; whatever the run recorded."""
     run = metrics.get("run", {})
     facts = []
     if run.get("dataset"):
         facts.append(f"dataset {code(run['dataset'])}")
+    if run.get("model"):
+        facts.append(f"model {code(run['model'])}")
     split = run.get("split") or {}
     if split:
         facts.append("split " + " / ".join(f"{cell(name)} {count}" for name, count in split.items()))
