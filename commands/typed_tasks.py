@@ -73,12 +73,18 @@ class TypedTask(Task):
 
     def arg_opts(self, name: str, default: Any, taken_names: set[str]) -> dict[str, Any]:
         opts = super().arg_opts(name, default, taken_names)
-        kind = number_kind(typing.get_type_hints(self.body).get(name))
+        kind = number_kind(self._annotations().get(name))
         if kind is not None:
             opts["kind"] = NumberFlag(kind, "--" + opts["names"][0])
             if default is not inspect.Signature.empty:
                 opts["default"] = default
         return opts
+
+    def _annotations(self) -> dict[str, Any]:
+        try:
+            return typing.get_type_hints(self.body)
+        except NameError:  # an annotation naming what only a type checker imports: leave typing to invoke
+            return {}
 
 
 def task(*args: Any, **kwargs: Any) -> Any:

@@ -26,6 +26,7 @@ PYTHON_TASKS = {
     "comment": {},
     "test": {},
     "bench": {},
+    "lock": {},
 }
 
 

@@ -37,7 +37,9 @@ def test_short_run_writes_every_artifact_with_documented_keys(trained_checkpoint
     assert [h["epoch"] for h in metrics["history"]] == list(range(1, epochs + 1))
     assert 1 <= metrics["best_epoch"] <= epochs
     assert set(metrics["history"][0]) >= {"train_loss", "val_loss", "val_accuracy"}
-    assert {"dataset", "split", "seed", "epochs", "duration_s", "commit", "versions"} <= set(metrics["run"])
+    assert {"dataset", "data_version", "split", "seed", "epochs", "duration_s", "commit", "versions"} <= set(
+        metrics["run"]
+    )
     assert metrics["accuracy"] > 0.9
 
 
@@ -52,7 +54,7 @@ def test_checkpoint_loads_with_weights_only(trained_checkpoint: Path) -> None:
 
 def test_same_seed_and_threads_give_a_byte_identical_model_pt(tmp_path: Path) -> None:
     """Two real trainings with one seed and thread count, written to different folders: equal sha256 of model.pt."""
-    runs = [run_training("--epochs", "2", "--seed", "3", "--threads", "1", "--out", str(tmp_path / n)) for n in "ab"]
+    runs = [run_training("--epochs", "1", "--seed", "3", "--threads", "1", "--out", str(tmp_path / n)) for n in "ab"]
 
     assert [done.returncode for done in runs] == [0, 0], runs[-1].stderr
     digests = {hashlib.sha256((tmp_path / n / "model.pt").read_bytes()).hexdigest() for n in "ab"}
@@ -194,3 +196,21 @@ def test_ctrl_c_keeps_the_last_complete_epoch(tmp_path: Path) -> None:
     assert metrics["run"]["interrupted"] is True
     assert 2 <= metrics["run"]["epochs_completed"] < 200
     assert (tmp_path / "model.pt").exists()
+
+
+def test_only_rank_0_probes_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torchrun only rank 0 writes the artifacts, so only it checks --out (ranks probing at once would race)."""
+    from training import cli
+
+    def stop_before_loading_data(options: dict) -> None:
+        raise SystemExit(0)
+
+    probed = []
+    monkeypatch.setattr(cli, "probe_writable_dir", probed.append)
+    monkeypatch.setattr(cli, "start_sidecar", stop_before_loading_data)
+    for rank in ("1", "0"):
+        monkeypatch.setenv("RANK", rank)
+        with pytest.raises(SystemExit):
+            cli.main(["--out", str(tmp_path / rank)])
+
+    assert probed == [str(tmp_path / "0")]

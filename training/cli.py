@@ -112,7 +112,8 @@ def _main(argv: list[str] | None) -> int:
     except (DataError, ModelError) as exc:
         parser.error(str(exc))
     try:  # now, not after training: the artifacts are the last thing a run writes
-        probe_writable_dir(args.out)
+        if os.environ.get("RANK", "0") == "0":  # only rank 0 writes them (and ranks probing at once would race)
+            probe_writable_dir(args.out)
     except OSError as exc:
         print(f"{parser.prog}: error: --out {args.out}: cannot write there ({exc.strerror or exc})", file=sys.stderr)
         return 2

@@ -61,6 +61,12 @@ def validate_dataset_name(dataset: str) -> None:
         if not path:
             raise DataError("--dataset folder:PATH needs a path, e.g. folder:data/my-images")
         if not Path(path).is_dir():
-            raise DataError(f"--dataset {dataset}: folder {path} does not exist")
+            raise DataError(f"--dataset {dataset}: folder {path} does not exist{dvc_pull_hint(path)}")
     elif kind not in ("digits", *DOWNLOADED) or path:
         raise DataError(f"--dataset {dataset}: unknown dataset (choose from {', '.join(DATASETS)})")
+
+
+def dvc_pull_hint(path: str) -> str:
+    """For a missing folder that DVC tracks (PATH.dvc beside it): the hint to pull it first."""
+    dvc_file = Path(f"{path.rstrip('/')}.dvc")
+    return f"; {dvc_file} tracks it with DVC: run `invoke data` (dvc pull) first" if dvc_file.is_file() else ""
