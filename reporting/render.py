@@ -113,7 +113,8 @@ def headline(metrics: dict, comparison: Comparison | None, no_baseline_reason: s
 
 
 def run_facts(metrics: dict) -> str:
-    """One line: dataset, data version, split sizes, epochs, seed, duration, commit; whatever the run recorded."""
+    """One line: dataset, data version, model, split sizes, epochs, seed, duration, commit; whatever the run
+    recorded."""
     run = metrics.get("run", {})
     facts = []
     if run.get("dataset"):
@@ -121,6 +122,8 @@ def run_facts(metrics: dict) -> str:
     data = data_version_label(run.get("data_version") or {})
     if data:
         facts.append(f"data {code(data)}")
+    if run.get("model"):
+        facts.append(f"model {code(run['model'])}")
     split = run.get("split") or {}
     if split:
         facts.append("split " + " / ".join(f"{cell(name)} {count}" for name, count in split.items()))

@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.checkpoint import load_checkpoint
+from core.checkpoint import load_checkpoint, save_checkpoint
 from inference.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,3 +326,42 @@ def test_trained_model_reads_digit_pngs_correctly(capsys, tmp_path, trained_chec
     assert code == 0
     assert len(predicted) == len(test_idx) > 300
     assert accuracy >= 0.95
+
+
+def test_a_model_module_that_cannot_be_imported_is_one_line_naming_it(capsys, digit_folder, untrained_checkpoint):
+    """A checkpoint of a user's model whose module is not importable here: exit 2, one line naming the module."""
+    checkpoint = load_checkpoint(untrained_checkpoint)
+    checkpoint.model_name = "team_models_not_here.nets:build"
+    save_checkpoint(untrained_checkpoint, checkpoint)
+
+    code, out, err = run_cli(capsys, "--input", str(digit_folder), "--model", str(untrained_checkpoint))
+
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "cannot import module team_models_not_here.nets" in err and "PYTHONPATH" in err
+
+
+def test_grayscale_pngs_for_an_rgb_model_are_converted_with_one_note(capsys, tmp_path, digit_folder):
+    """An RGB model predicts grayscale PNGs after converting them, and says so once for the whole folder."""
+    from core.checkpoint import Checkpoint
+    from core.models import build_model
+    from core.network import ModelConfig
+    from core.preprocess import Preprocessing
+
+    config = ModelConfig(in_channels=3, input_size=(8, 8), num_classes=10)
+    path = tmp_path / "rgb" / "model.pt"
+    save_checkpoint(
+        path,
+        Checkpoint(
+            model_config=config,
+            model_state=build_model("cnn", config).state_dict(),
+            labels=[str(d) for d in range(10)],
+            preprocessing=Preprocessing((8, 8), mean=(0.3, 0.3, 0.3), std=(0.4, 0.4, 0.4), polarity=""),
+            train_config={},
+            versions={},
+        ),
+    )
+
+    code, out, err = run_cli(capsys, "--input", str(digit_folder), "--model", str(path))
+
+    assert code == 0 and len(out.strip().splitlines()) > 2
+    assert err.count("converted to RGB") == 1

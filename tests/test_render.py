@@ -164,6 +164,16 @@ def test_interrupted_training_is_flagged() -> None:
     assert "> Training was interrupted after 2 of 3 epochs" in report
 
 
+def test_run_facts_name_the_model() -> None:
+    """A run that recorded its model (run.model) names it in the facts line, e.g. a user's module:function."""
+    metrics = digits_run({})
+    metrics["run"]["model"] = "my_models.nets:build"
+
+    report = render_report(metrics, title="CML report")
+
+    assert "model `my_models.nets:build`" in report
+
+
 @pytest.mark.parametrize("label", ["a|b", "<script>", "x\ny"], ids=["pipe", "html", "newline"])
 def test_odd_labels_cannot_break_the_tables(label: str) -> None:
     """Every table row keeps its column count whatever the class names hold."""
