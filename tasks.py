@@ -46,6 +46,8 @@ def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
     help={
         "epochs": "training epochs (default: the dataset's own default)",
         "seed": "random seed; the same seed and thread count give identical weights",
+        "split_seed": "seed of the train/val/test split, kept fixed so runs are tested on the same samples "
+        "(default from invoke.yaml)",
         "dataset": "digits (bundled, no download) | mnist | fashion-mnist | folder:PATH",
         "out": "artifact directory to write (default from invoke.yaml: artifacts/)",
         "nproc": "processes per node; more than 1 runs torchrun with DistributedDataParallel (default: 1)",
@@ -60,6 +62,7 @@ def train(
     seed: int | None = None,
     dataset: str = "",
     out: str = "",
+    split_seed: int | None = None,
     nproc: int | None = None,
     nnodes: int | None = None,
     node_rank: int | None = None,
@@ -75,6 +78,7 @@ def train(
             seed=int_flag("seed", seed, cfg.train.seed),
             out=out or cfg.artifacts,
             epochs=int_flag("epochs", epochs, cfg.train.epochs),
+            split_seed=int_flag("split-seed", split_seed, cfg.train.split_seed),
             nproc=int_flag("nproc", nproc, cfg.train.nproc),
             nnodes=int_flag("nnodes", nnodes, cfg.train.nnodes),
             node_rank=int_flag("node-rank", node_rank, cfg.train.node_rank),
@@ -157,13 +161,20 @@ def report(
         "out": "where to write its metrics.json (default from invoke.yaml: baseline/metrics.json)",
         "epochs": "as for `invoke train` (default from invoke.yaml's train section)",
         "seed": "as for `invoke train` (default from invoke.yaml's train section)",
+        "split_seed": "as for `invoke train` (default from invoke.yaml's train section)",
         "dataset": "as for `invoke train` (default from invoke.yaml's train section)",
     }
 )
 def baseline(
-    c: Context, ref: str = "", out: str = "", epochs: int | None = None, seed: int | None = None, dataset: str = ""
+    c: Context,
+    ref: str = "",
+    out: str = "",
+    epochs: int | None = None,
+    seed: int | None = None,
+    dataset: str = "",
+    split_seed: int | None = None,
 ) -> None:
-    """Train REF in a temporary git worktree with the same config as `invoke train`; write its metrics.json."""
+    """Train REF in a temporary git worktree as `invoke train` would; write its metrics.json and predictions.csv."""
     cfg = c.config
     run_checked(
         c,
@@ -174,6 +185,7 @@ def baseline(
             dataset=dataset or cfg.train.dataset,
             seed=int_flag("seed", seed, cfg.train.seed),
             epochs=int_flag("epochs", epochs, cfg.train.epochs),
+            split_seed=int_flag("split-seed", split_seed, cfg.train.split_seed),
         ),
     )
 

@@ -29,12 +29,21 @@ def report_command(
 
 
 def baseline_command(
-    *, ref: str, out: str, dataset: str, seed: int, epochs: int | None = None, python: str = "python"
+    *,
+    ref: str,
+    out: str,
+    dataset: str,
+    seed: int,
+    epochs: int | None = None,
+    split_seed: int | None = None,
+    python: str = "python",
 ) -> str:
     """`python -m reporting baseline ...`: train REF in a temporary worktree with the same flags as `invoke train`;
     `epochs=None` leaves the dataset's default to that ref's training code."""
     args = [python, "-m", "reporting", "baseline", "--ref", ref, "--out", out]
     args += ["--dataset", dataset, "--seed", str(seed)]
+    if split_seed is not None:
+        args += ["--split-seed", str(split_seed)]
     if epochs is not None:
         args += ["--epochs", str(epochs)]
     return shlex.join(args)

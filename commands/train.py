@@ -39,17 +39,22 @@ def train_command(
     seed: int,
     out: str,
     epochs: int | None = None,
+    split_seed: int | None = None,
     nproc: int = 1,
     nnodes: int = 1,
     node_rank: int = 0,
     rdzv_endpoint: str = "",
 ) -> str:
-    """`python -m training ...` (or torchrun); `epochs=None` leaves the dataset's default to the training code."""
-    for name, value, minimum in (("epochs", epochs, 1), ("seed", seed, 0), ("nproc", nproc, 1), ("nnodes", nnodes, 1)):
+    """`python -m training ...` (or torchrun); `epochs=None` leaves the dataset's default to the training code,
+    `split_seed=None` the split seed (training code from before --split-seed split with --seed)."""
+    checked = (("epochs", epochs, 1), ("seed", seed, 0), ("split-seed", split_seed, 0), ("nproc", nproc, 1))
+    for name, value, minimum in (*checked, ("nnodes", nnodes, 1)):
         if value is not None and value < minimum:
             raise ValueError(f"--{name} must be at least {minimum}, got {value}")
     launcher = launcher_args(nproc=nproc, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint)
     args = [*launcher, "-m", "training", "--dataset", dataset, "--seed", str(seed), "--out", out]
+    if split_seed is not None:
+        args += ["--split-seed", str(split_seed)]
     if epochs is not None:
         args += ["--epochs", str(epochs)]
     return shlex.join(args)

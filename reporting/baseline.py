@@ -18,6 +18,7 @@ from pathlib import Path
 from commands.train import train_command
 from core.atomic import write_text
 from reporting.metrics import MetricsError, load_metrics
+from reporting.predictions import predictions_beside
 
 # `python -m training` needs this file; a ref without it predates the training code.
 TRAINING_ENTRY = "training/__main__.py"
@@ -57,10 +58,20 @@ def has_training_code(root: Path, commit: str) -> bool:
     return git(root, "cat-file", "-e", f"{commit}:{TRAINING_ENTRY}").returncode == 0
 
 
-def training_command(*, dataset: str, seed: int, epochs: int | None, out: Path) -> list[str]:
+def knows_split_seed(root: Path, commit: str) -> bool:
+    """Whether the training code at `commit` has --split-seed (before it, --seed also chose the split)."""
+    return (
+        git(root, "grep", "--quiet", "--fixed-strings", "-e", "--split-seed", commit, "--", "training").returncode == 0
+    )
+
+
+def training_command(
+    *, dataset: str, seed: int, epochs: int | None, out: Path, split_seed: int | None = None
+) -> list[str]:
     """`invoke train`'s own command (commands/train.py), so the baseline cannot drift from it, run by this
-    interpreter; epochs None leaves the default to that ref's code."""
-    _python, *arguments = shlex.split(train_command(dataset=dataset, seed=seed, out=str(out), epochs=epochs))
+    interpreter; epochs (split_seed) None leaves the default to that ref's code."""
+    command = train_command(dataset=dataset, seed=seed, out=str(out), epochs=epochs, split_seed=split_seed)
+    _python, *arguments = shlex.split(command)
     return [sys.executable, *arguments]
 
 
@@ -76,6 +87,7 @@ def leave_no_baseline(metrics_path: Path, reason: str) -> bool:
     """
     existed = metrics_path.exists()
     metrics_path.unlink(missing_ok=True)
+    predictions_beside(metrics_path).unlink(missing_ok=True)
     write_text(no_baseline_note(metrics_path), reason + "\n")
     return existed
 
@@ -102,18 +114,32 @@ def temporary_worktree(root: Path, commit: str, path: Path) -> Iterator[Path]:
             git(root, "worktree", "prune")
 
 
-def train_at(root: Path, commit: str, *, dataset: str, seed: int, epochs: int | None, env: Mapping[str, str]) -> dict:
-    """Train `commit` in a temporary worktree (its output streams to this terminal) and return its metrics."""
+def train_at(
+    root: Path,
+    commit: str,
+    *,
+    dataset: str,
+    seed: int,
+    epochs: int | None,
+    env: Mapping[str, str],
+    split_seed: int | None = None,
+) -> tuple[dict, str | None]:
+    """Train `commit` in a temporary worktree (its output streams to this terminal); return its metrics and
+    its predictions.csv text (None from code that wrote none)."""
+    if not knows_split_seed(root, commit):
+        split_seed = None
     with tempfile.TemporaryDirectory(prefix="cml-baseline-") as scratch:
         artifacts = Path(scratch) / "artifacts"
         with temporary_worktree(root, commit, Path(scratch) / "src") as source:
-            command = training_command(dataset=dataset, seed=seed, epochs=epochs, out=artifacts)
+            command = training_command(dataset=dataset, seed=seed, epochs=epochs, out=artifacts, split_seed=split_seed)
             # The training run records the commit it trained; in CI GITHUB_SHA would name this PR's commit instead.
             run_env = {key: value for key, value in env.items() if key != "GITHUB_SHA"}
             done = subprocess.run(command, cwd=source, env=run_env, check=False)
         if done.returncode != 0:
             raise BaselineError(f"training {commit[:7]} failed (exit code {done.returncode})")
         try:
-            return load_metrics(artifacts / "metrics.json")
+            metrics = load_metrics(artifacts / "metrics.json")
         except MetricsError as exc:
             raise BaselineError(f"training {commit[:7]} wrote no usable metrics: {exc}") from None
+        predictions = predictions_beside(artifacts / "metrics.json")
+        return metrics, predictions.read_text(encoding="utf-8") if predictions.is_file() else None

@@ -30,6 +30,7 @@ from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_GATE_FAILED, 
 from reporting.gate import check_gate
 from reporting.markdown import cell, code
 from reporting.metrics import MetricsError, load_metrics
+from reporting.predictions import predictions_beside
 from reporting.render import IMAGES, render_report
 
 PROG = "python -m reporting"
@@ -85,14 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
         "baseline",
         help="train another git ref in a temporary worktree and write its metrics.json",
         description="Check out REF in a temporary git worktree, train it with the flags `invoke train` would pass "
-        "and write its metrics.json to OUT. When no baseline can be made (REF has no training code yet, or its "
-        "training fails) an older OUT is removed and the reason is noted beside it (metrics.none.txt for "
-        "metrics.json) for the report; no training code yet is not an error (exit 0).",
+        "and write its metrics.json to OUT, with its per-sample predictions.csv beside it. When no baseline can be "
+        "made (REF has no training code yet, or its training fails) an older OUT is removed and the reason is "
+        "noted beside it (metrics.none.txt for metrics.json) for the report; no training code yet is not an error "
+        "(exit 0).",
     )
     make.add_argument("--ref", required=True, help="the git ref to train, e.g. origin/main")
     make.add_argument("--out", required=True, help="where to write the baseline's metrics.json")
     make.add_argument("--dataset", default="digits", help="as for `python -m training` (default: %(default)s)")
     make.add_argument("--seed", type=at_least(0), default=0, help="as for `python -m training` (default: %(default)s)")
+    make.add_argument(
+        "--split-seed",
+        type=at_least(0),
+        default=None,
+        help="as for `python -m training`; left out for a ref whose training has no such flag (default: that "
+        "ref's default)",
+    )
     make.add_argument(
         "--epochs", type=at_least(1), default=None, help="as for `python -m training` (default: that ref's default)"
     )
@@ -159,11 +168,18 @@ def run_baseline(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             print(f"reporting: {reason}: no baseline written{removed}; the report will say so", file=sys.stderr)
             return EXIT_OK
         print(f"reporting: training {args.ref} ({commit[:7]}) in a temporary worktree", file=sys.stderr)
-        metrics = train_at(root, commit, dataset=args.dataset, seed=args.seed, epochs=args.epochs, env=env)
+        metrics, predictions = train_at(
+            root, commit, dataset=args.dataset, seed=args.seed, split_seed=args.split_seed, epochs=args.epochs, env=env
+        )
     except BaselineError as exc:
         leave_no_baseline(out, f"no baseline could be made: {exc}")
         raise
     metrics["baseline_source"] = {"ref": args.ref, "commit": commit}
+    # The predictions first: metrics.json is what says a baseline is there, so it must never pair with stale ones.
+    if predictions is None:
+        predictions_beside(out).unlink(missing_ok=True)
+    else:
+        write_text(predictions_beside(out), predictions)
     write_json(out, metrics)
     no_baseline_note(out).unlink(missing_ok=True)
     print(f"reporting: wrote {out} ({args.ref} at {commit[:7]}: accuracy {metrics['accuracy']:.4f})", file=sys.stderr)

@@ -13,7 +13,7 @@ import pytest
 from helpers import ROOT, project_context
 
 import tasks
-from reporting.baseline import no_baseline_note, training_command
+from reporting.baseline import knows_split_seed, no_baseline_note, training_command
 from reporting.cli import main
 from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
@@ -118,7 +118,7 @@ def test_training_command_is_the_one_invoke_train_runs(epochs: int | None, seed:
     tasks.train(c, seed=str(seed), out="scratch", **({"epochs": str(epochs)} if epochs else {}))
     invoke_train = shlex.split(c.run.call_args.args[0])
 
-    command = training_command(dataset="digits", seed=seed, epochs=epochs, out=Path("scratch"))
+    command = training_command(dataset="digits", seed=seed, epochs=epochs, out=Path("scratch"), split_seed=0)
 
     assert invoke_train[0] == "python"
     assert command == [sys.executable, *invoke_train[1:]]
@@ -127,20 +127,21 @@ def test_training_command_is_the_one_invoke_train_runs(epochs: int | None, seed:
 def test_training_that_fails_at_the_ref_is_exit_1_and_noted(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """Training code that fails at the ref is a runtime failure (exit 1), not bad input; an older baseline goes
-    and the note for the report says why there is none."""
+    """Training code that fails at the ref is a runtime failure (exit 1), not bad input; an older baseline (and its
+    predictions) goes and the note for the report says why there is none."""
     (repo / "training").mkdir()
     (repo / "training" / "__main__.py").write_text("raise SystemExit(5)\n")
     git(repo, "add", "training")
     git(repo, "commit", "--quiet", "-m", "broken training")
     out = tmp_path / "metrics.json"
     out.write_text("{}")
+    (tmp_path / "predictions.csv").write_text("id,label,prediction,confidence\n")
 
     code = baseline(repo, "main", out)
 
     assert code == EXIT_FAILED
     assert "python -m reporting baseline: error: training " in capsys.readouterr().err
-    assert not out.exists()
+    assert not out.exists() and not (tmp_path / "predictions.csv").exists()
     assert "failed (exit code 5)" in no_baseline_note(out).read_text()
 
 
@@ -159,8 +160,8 @@ def test_outside_a_repository_is_a_one_line_error(tmp_path: Path, capsys: pytest
 def test_baseline_reproduces_the_refs_training_exactly(
     repo: Path, tmp_path: Path, trained_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Training the ref in a worktree gives the very metrics of a direct run of the same code and flags,
-    records the ref and commit it came from, and leaves no worktree behind."""
+    """Training the ref in a worktree gives the very metrics and predictions of a direct run of the same code and
+    flags, records the ref and commit it came from, and leaves no worktree behind."""
     commit = add_training_commit(repo)
     direct = json.loads((trained_checkpoint / "metrics.json").read_text())
     epochs, seed = direct["run"]["epochs"], direct["run"]["seed"]
@@ -169,7 +170,7 @@ def test_baseline_reproduces_the_refs_training_exactly(
     no_baseline_note(out).write_text("from an earlier run\n")
     monkeypatch.setenv("GITHUB_SHA", "0" * 40)  # in CI this names the PR's commit, never the baseline's
 
-    code = baseline(repo, "main", out, "--epochs", str(epochs), "--seed", str(seed))
+    code = baseline(repo, "main", out, "--epochs", str(epochs), "--seed", str(seed), "--split-seed", "0")
 
     made = json.loads(out.read_text())
     assert code == EXIT_OK
@@ -180,3 +181,17 @@ def test_baseline_reproduces_the_refs_training_exactly(
         assert made[key] == direct[key], key
     assert [row["val_loss"] for row in made["history"]] == [row["val_loss"] for row in direct["history"]]
     assert git(repo, "worktree", "list").count("\n") == 0
+    assert (out.parent / "predictions.csv").read_text() == (trained_checkpoint / "predictions.csv").read_text()
+
+
+def test_split_seed_is_passed_only_to_training_code_that_knows_it(repo: Path) -> None:
+    """A ref from before --split-seed (which split with --seed) is trained without the flag it would refuse."""
+    (repo / "training").mkdir()
+    (repo / "training" / "cli.py").write_text('parser.add_argument("--seed")\n')
+    git(repo, "add", "training")
+    git(repo, "commit", "--quiet", "-m", "old training")
+    old = git(repo, "rev-parse", "HEAD")
+    (repo / "training" / "cli.py").write_text('parser.add_argument("--seed")\nparser.add_argument("--split-seed")\n')
+    git(repo, "commit", "--quiet", "-am", "split seed")
+
+    assert (knows_split_seed(repo, old), knows_split_seed(repo, git(repo, "rev-parse", "HEAD"))) == (False, True)

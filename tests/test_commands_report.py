@@ -100,7 +100,8 @@ def test_baseline_task_uses_the_train_config() -> None:
     tasks.baseline(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting baseline --ref origin/main --out baseline/metrics.json --dataset digits --seed 0",
+        "python -m reporting baseline --ref origin/main --out baseline/metrics.json --dataset digits --seed 0 "
+        "--split-seed 0",
         echo=True,
         pty=False,
     )
@@ -110,10 +111,10 @@ def test_baseline_task_flags_override_the_defaults() -> None:
     """Ref, output and the training flags can all be given on the command line."""
     c = project_context()
 
-    tasks.baseline(c, ref="v1.0", out="b/m.json", epochs="3", seed="7", dataset="mnist")
+    tasks.baseline(c, ref="v1.0", out="b/m.json", epochs="3", seed="7", dataset="mnist", split_seed="2")
 
     c.run.assert_called_once_with(
-        "python -m reporting baseline --ref v1.0 --out b/m.json --dataset mnist --seed 7 --epochs 3",
+        "python -m reporting baseline --ref v1.0 --out b/m.json --dataset mnist --seed 7 --split-seed 2 --epochs 3",
         echo=True,
         pty=False,
     )
@@ -125,7 +126,7 @@ def test_baseline_task_passes_any_number_given_on_to_be_checked() -> None:
 
     tasks.baseline(c, epochs="0")
 
-    assert c.run.call_args.args[0].endswith("--seed 0 --epochs 0")
+    assert c.run.call_args.args[0].endswith("--seed 0 --split-seed 0 --epochs 0")
 
 
 def test_baseline_task_refuses_a_flag_that_is_not_a_number() -> None:

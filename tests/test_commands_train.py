@@ -30,22 +30,24 @@ def test_train_command(kwargs: dict, expected: str) -> None:
 
 
 def test_train_task_reads_defaults_from_invoke_yaml() -> None:
-    """`invoke train` with no flags uses invoke.yaml's dataset, seed and artifact dir."""
+    """`invoke train` with no flags uses invoke.yaml's dataset, seed, split seed and artifact dir."""
     c = project_context()
 
     tasks.train(c)
 
-    c.run.assert_called_once_with("python -m training --dataset digits --seed 0 --out artifacts", echo=True, pty=False)
+    c.run.assert_called_once_with(
+        "python -m training --dataset digits --seed 0 --out artifacts --split-seed 0", echo=True, pty=False
+    )
 
 
 def test_train_task_flags_override_defaults() -> None:
     """Flags win over invoke.yaml."""
     c = project_context()
 
-    tasks.train(c, epochs=2, seed=7, dataset="mnist", out="/tmp/x")
+    tasks.train(c, epochs=2, seed=7, dataset="mnist", out="/tmp/x", split_seed=3)
 
     c.run.assert_called_once_with(
-        "python -m training --dataset mnist --seed 7 --out /tmp/x --epochs 2", echo=True, pty=False
+        "python -m training --dataset mnist --seed 7 --out /tmp/x --split-seed 3 --epochs 2", echo=True, pty=False
     )
 
 
@@ -91,7 +93,8 @@ def test_train_task_with_nproc_runs_the_exact_torchrun_command() -> None:
     tasks.train(c, nproc=2, epochs=3)
 
     c.run.assert_called_once_with(
-        "torchrun --standalone --nproc-per-node 2 -m training --dataset digits --seed 0 --out artifacts --epochs 3",
+        "torchrun --standalone --nproc-per-node 2 -m training --dataset digits --seed 0 --out artifacts --split-seed 0 "
+        "--epochs 3",
         echo=True,
         pty=False,
     )

@@ -30,13 +30,16 @@ def test_zero_shift_returns_the_batch_unchanged() -> None:
     assert torch.equal(shift_batch(images, 0, 0.0, torch.Generator()), images)
 
 
-def test_evaluate_returns_labels_predictions_and_loss() -> None:
-    """evaluate gives (y_true, y_pred, loss) over the whole split, in eval mode."""
+def test_evaluate_returns_labels_predictions_confidence_and_loss() -> None:
+    """evaluate gives (y_true, y_pred, confidence, loss) over the whole split, in eval mode; confidence is the
+    predicted class's softmax probability."""
     torch.manual_seed(0)
     model = ConvNet(ModelConfig())
-    split = Split(images=torch.rand(10, 1, 8, 8), targets=torch.arange(10))
+    split = Split(images=torch.rand(10, 1, 8, 8), targets=torch.arange(10), ids=[f"s{i}" for i in range(10)])
 
-    y_true, y_pred, loss = evaluate(model, split)
+    y_true, y_pred, confidence, loss = evaluate(model, split)
 
     assert torch.equal(y_true, split.targets) and y_pred.shape == (10,)
+    probabilities = model(split.images).softmax(dim=1).detach()
+    assert torch.allclose(confidence, probabilities[torch.arange(10), y_pred])
     assert loss > 0 and not model.training

@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 from core.argtypes import above, at_least
 from training.config import DATASETS, DEFAULT_EPOCHS, DataError, TrainConfig, UsageError, validate_dataset_name
@@ -36,7 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed",
         type=non_negative_int,
         default=defaults.seed,
-        help="random seed: same seed and thread count give identical weights (default: %(default)s)",
+        help="random seed of the weights, data order and augmentation: same seed and thread count give "
+        "identical weights (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--split-seed",
+        type=non_negative_int,
+        default=defaults.split_seed,
+        help="seed of the train/validation/test split, apart from --seed so that runs with other seeds are "
+        "tested on the same samples (default: %(default)s)",
     )
     parser.add_argument("--out", default=defaults.out, help="artifact directory (default: %(default)s)")
     parser.add_argument("--batch-size", type=positive_int, default=defaults.batch_size, help="default: %(default)s")
@@ -86,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         parser.error(str(exc))
     config = config_from_args(args)
+    # An earlier run's report describes other weights: `invoke comment` must never find and post it.
+    try:
+        (Path(config.out) / "report.md").unlink(missing_ok=True)
+    except OSError as exc:
+        parser.error(f"--out {config.out}: cannot remove the earlier report.md ({exc.strerror})")
 
     # A cancelled CI job gets SIGTERM: stop like Ctrl-C, after the last complete epoch.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

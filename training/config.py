@@ -14,6 +14,7 @@ class TrainConfig:
     dataset: str = "digits"  # digits | mnist | fashion-mnist | folder:PATH
     epochs: int = 0  # 0: DEFAULT_EPOCHS for the dataset
     seed: int = 0  # same seed + same thread count -> bit-identical weights
+    split_seed: int = 0  # which samples go to train/val/test; fixed, so runs are tested on the same samples
     batch_size: int = 64
     lr: float = 3e-3  # peak learning rate of the one-cycle schedule
     weight_decay: float = 1e-4
@@ -36,7 +37,7 @@ class TrainConfig:
         """The keyword arguments of training.data.load_splits."""
         return {
             "dataset": self.dataset,
-            "seed": self.seed,
+            "seed": self.split_seed,
             "val_fraction": self.val_fraction,
             "test_fraction": self.test_fraction,
             "data_dir": self.data_dir,

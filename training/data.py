@@ -16,12 +16,14 @@ import numpy as np
 from core.messages import first_line
 from core.preprocess import IMAGE_SUFFIXES
 from training.config import DataError, validate_dataset_name
+from training.fingerprint import arrays_fingerprint, folder_fingerprint, samples_fingerprint
 
 
 @dataclass
 class Split:
     images: np.ndarray  # float32 (N, 1, H, W) in [0, 1]; a torch.Tensor after as_tensors()
     targets: np.ndarray  # int64 (N,)
+    ids: list[str]  # one per sample, stable across runs: "digits/<i>", a folder image's relative path, "test/<i>"
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -29,7 +31,7 @@ class Split:
     def as_tensors(self) -> Split:
         import torch
 
-        return Split(images=torch.from_numpy(self.images), targets=torch.from_numpy(self.targets))
+        return Split(images=torch.from_numpy(self.images), targets=torch.from_numpy(self.targets), ids=self.ids)
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Splits:
     val: Split
     test: Split
     labels: list[str]  # class names, index = target
+    dataset_fingerprint: str  # sha256 of the whole dataset's content (training.fingerprint)
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -46,8 +49,19 @@ class Splits:
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
 
+    def test_fingerprint(self) -> str:
+        """sha256 over the test samples' ids and label names: equal for two runs tested on the same samples."""
+        names = [self.labels[int(target)] for target in self.test.targets]
+        return samples_fingerprint(self.test.ids, names)
+
     def as_tensors(self) -> Splits:
-        return Splits(self.train.as_tensors(), self.val.as_tensors(), self.test.as_tensors(), self.labels)
+        return Splits(
+            self.train.as_tensors(),
+            self.val.as_tensors(),
+            self.test.as_tensors(),
+            self.labels,
+            self.dataset_fingerprint,
+        )
 
 
 def load_splits(
@@ -59,23 +73,27 @@ def load_splits(
     data_dir: str = "data",
     image_size: int = 28,
 ) -> Splits:
-    """Load `dataset` and split it; the same seed always gives the same split."""
+    """Load `dataset` and split it; `seed` is the split seed: the same one always gives the same split."""
     validate_dataset_name(dataset)
     kind, _, path = dataset.partition(":")
     if kind == "digits":
         pixels, targets, labels = _load_digits()
+        ids = np.array([f"digits/{index}" for index in range(len(targets))])
+        fingerprint = arrays_fingerprint(pixels, targets)
     elif kind == "folder":
-        pixels, targets, labels = _load_folder(Path(path), image_size)
+        pixels, targets, labels, ids = _load_folder(Path(path), image_size)
+        fingerprint = folder_fingerprint(path)
     else:
         return _load_torchvision(kind, Path(data_dir), seed=seed, val_fraction=val_fraction)
     train_idx, val_idx, test_idx = stratified_split(
         targets, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
     )
     return Splits(
-        train=_to_split(pixels[train_idx], targets[train_idx]),
-        val=_to_split(pixels[val_idx], targets[val_idx]),
-        test=_to_split(pixels[test_idx], targets[test_idx]),
+        train=_to_split(pixels[train_idx], targets[train_idx], ids[train_idx]),
+        val=_to_split(pixels[val_idx], targets[val_idx], ids[val_idx]),
+        test=_to_split(pixels[test_idx], targets[test_idx], ids[test_idx]),
         labels=labels,
+        dataset_fingerprint=fingerprint,
     )
 
 
@@ -99,9 +117,9 @@ def stratified_split(
     return np.sort(train), np.sort(val), np.sort(test)
 
 
-def _to_split(pixels: np.ndarray, targets: np.ndarray) -> Split:
+def _to_split(pixels: np.ndarray, targets: np.ndarray, ids: np.ndarray) -> Split:
     images = np.ascontiguousarray(pixels, dtype=np.float32)[:, np.newaxis]
-    return Split(images=images, targets=np.ascontiguousarray(targets, dtype=np.int64))
+    return Split(images=images, targets=np.ascontiguousarray(targets, dtype=np.int64), ids=ids.tolist())
 
 
 def _load_digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -113,7 +131,7 @@ def _load_digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
     return pixels, digits.target.astype(np.int64), [str(name) for name in digits.target_names]
 
 
-def _load_folder(root: Path, image_size: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _load_folder(root: Path, image_size: int) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
     from PIL import Image, UnidentifiedImageError
     from torchvision.datasets import ImageFolder
 
@@ -133,7 +151,8 @@ def _load_folder(root: Path, image_size: int) -> tuple[np.ndarray, np.ndarray, l
     if len(folder.classes) < 2:
         raise DataError(f"--dataset folder:{root}: needs one sub-folder per class, at least two classes")
     pixels = np.stack([folder[i][0] for i in range(len(folder))])
-    return pixels, np.asarray(folder.targets, dtype=np.int64), list(folder.classes)
+    ids = np.array([Path(path).relative_to(root).as_posix() for path, _ in folder.samples])
+    return pixels, np.asarray(folder.targets, dtype=np.int64), list(folder.classes), ids
 
 
 def _load_torchvision(kind: str, data_dir: Path, *, seed: int, val_fraction: float) -> Splits:
@@ -151,10 +170,15 @@ def _load_torchvision(kind: str, data_dir: Path, *, seed: int, val_fraction: flo
         ) from None
     train_pixels = train.data.numpy().astype(np.float32) / 255.0
     train_targets = train.targets.numpy().astype(np.int64)
+    train_ids = np.array([f"train/{index}" for index in range(len(train_targets))])
     train_idx, val_idx, _ = stratified_split(train_targets, seed=seed, val_fraction=val_fraction, test_fraction=0.0)
+    test_ids = np.array([f"test/{index}" for index in range(len(test.targets))])
     return Splits(
-        train=_to_split(train_pixels[train_idx], train_targets[train_idx]),
-        val=_to_split(train_pixels[val_idx], train_targets[val_idx]),
-        test=_to_split(test.data.numpy().astype(np.float32) / 255.0, test.targets.numpy()),
+        train=_to_split(train_pixels[train_idx], train_targets[train_idx], train_ids[train_idx]),
+        val=_to_split(train_pixels[val_idx], train_targets[val_idx], train_ids[val_idx]),
+        test=_to_split(test.data.numpy().astype(np.float32) / 255.0, test.targets.numpy(), test_ids),
         labels=[str(name) for name in train.classes],
+        dataset_fingerprint=arrays_fingerprint(
+            train.data.numpy(), train.targets.numpy(), test.data.numpy(), test.targets.numpy()
+        ),
     )
