@@ -128,8 +128,10 @@ def predict(
         "baseline": "the base branch's metrics.json, which must exist (default: invoke.yaml's baseline.out "
         "when that file exists, else no baseline)",
         "min_accuracy": "gate: fail below this test accuracy, e.g. 0.95 (default from invoke.yaml; 0 turns it off)",
-        "max_drop": "gate: fail when accuracy fell more than this vs the baseline, 0.01 = 1 point "
-        "(default from invoke.yaml; 1 turns it off)",
+        "max_drop": "gate: fail when accuracy fell more than this vs the baseline, 0.01 = 1 point, and the fall "
+        "is significant (default from invoke.yaml; 1 turns it off)",
+        "alpha": "gate: significance level of the paired test for --max-drop (default from invoke.yaml: 0.05)",
+        "allow_interrupted": "gate: accept an interrupted training run (default from invoke.yaml: fail it)",
     }
 )
 def report(
@@ -138,6 +140,8 @@ def report(
     baseline: str = "",
     min_accuracy: float | None = None,
     max_drop: float | None = None,
+    alpha: float | None = None,
+    allow_interrupted: bool = False,
 ) -> None:
     """Write <artifacts>/report.md, compared with the baseline, and apply the quality gate (exit 3 when it fails)."""
     cfg = c.config
@@ -151,6 +155,8 @@ def report(
             baseline_if_exists="" if baseline else cfg.baseline.out,
             min_accuracy=float_flag("min-accuracy", min_accuracy, cfg.report.min_accuracy),
             max_drop=float_flag("max-drop", max_drop, cfg.report.max_drop),
+            alpha=float_flag("alpha", alpha, cfg.report.alpha),
+            allow_interrupted=allow_interrupted or cfg.report.allow_interrupted,
         ),
     )
 

@@ -61,7 +61,7 @@ def test_worse_than_baseline_fails_and_better_passes(tmp_path: Path) -> None:
 
     assert (fail, ok) == (EXIT_GATE_FAILED, EXIT_OK)
     assert "accuracy fell 3.23 pp vs baseline" in (worse / "report.md").read_text()
-    assert "**Accuracy 100.00%** (+3.23 pp vs baseline)" in (better / "report.md").read_text()
+    assert "**Accuracy 100.00%** (+3.23 pp vs baseline;" in (better / "report.md").read_text()
 
 
 def test_missing_optional_baseline_says_none_was_given(tmp_path: Path) -> None:
@@ -185,6 +185,15 @@ def test_reporting_never_imports_torch(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_reporting_cli_loads_without_scipy_or_numpy() -> None:
+    """The comment jobs install only requirements-report.txt: the CLI must load without scipy (or numpy)."""
+    script = "import sys, reporting.cli\nassert not {'scipy', 'numpy'} & set(sys.modules), sorted(sys.modules)\n"
+
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr[-500:]
+
+
 @pytest.mark.slow
 def test_invoke_report_on_real_runs_gates_a_worse_model(trained_checkpoint: Path, tmp_path: Path) -> None:
     """`invoke report --baseline OLD --max-drop 0.01`: a 1-epoch model against a longer-trained one exits 3 and
@@ -208,5 +217,8 @@ def test_invoke_report_on_real_runs_gates_a_worse_model(trained_checkpoint: Path
     good_report = (good / "report.md").read_text()
     assert (worse_code, better_code) == (3, 0)
     assert "> **Quality gate failed**" in weak_report and "accuracy fell" in weak_report
-    assert re.search(r"\*\*Accuracy \d+\.\d\d%\*\* \(\+\d+\.\d\d pp vs baseline\)", good_report)
+    assert re.search(r"\*\*Accuracy \d+\.\d\d%\*\* \(\+\d+\.\d\d pp vs baseline;", good_report)
+    assert re.search(
+        r"\*\*-\d+\.\d\d pp\*\*: \d+ fixed, \d+ broken, \d+ unchanged, McNemar p = [^:]+: significant", weak_report
+    )
     assert "dataset `digits` · split train 1257 / val 180 / test 360" in good_report
