@@ -7,10 +7,11 @@ No torch import here, so listing stays instant.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from invoke import Context, Exit, UnexpectedExit, task
+from invoke import Context, Exit, UnexpectedExit
 
 from commands.bench import bench_commands
 from commands.checks import lint_commands, test_command
@@ -27,9 +28,17 @@ from commands.docker import (
     run_train_command,
 )
 from commands.flags import float_flag, int_flag
+from commands.lock import lock_command
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
 from commands.train import train_command
+from commands.typed_tasks import adapt_invoke, task
+
+# The interpreter invoke runs under: `venv/bin/invoke train` trains with the venv's packages
+# even when the venv is not activated (a bare `python` would be whatever PATH finds first).
+PYTHON = sys.executable
+
+adapt_invoke()  # typed flags and INVOKE_* settings in --help and errors (see commands.typed_tasks)
 
 
 def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
@@ -42,14 +51,18 @@ def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
 
 
 @task(
-    auto_shortflags=False,
     help={
         "epochs": "training epochs (default: the dataset's own default)",
         "seed": "random seed; the same seed and thread count give identical weights",
         "split_seed": "seed of the train/val/test split, kept fixed so runs are tested on the same samples "
         "(default from invoke.yaml)",
         "dataset": "digits (bundled, no download) | mnist | fashion-mnist | folder:PATH",
-        "out": "artifact directory to write (default from invoke.yaml: artifacts/)",
+        "artifacts": "artifact directory to write (default from invoke.yaml: artifacts/)",
+        "lr": "peak learning rate (default from invoke.yaml; null: the training code's, 3e-3)",
+        "batch_size": "images per optimiser step (default from invoke.yaml; null: the training code's, 64)",
+        "image_size": "side folder images are resized to (default from invoke.yaml; null: the training code's, 28)",
+        "threads": "torch CPU threads per process (default from invoke.yaml; null or 0: picked for the image size)",
+        "device": "auto | cpu | cuda (default from invoke.yaml: auto, CUDA when there is a GPU)",
         "nproc": "processes per node; more than 1 runs torchrun with DistributedDataParallel (default: 1)",
         "nnodes": "machines in a multi-node run; run the same task on each (default: 1)",
         "node_rank": "this machine's rank, 0 .. nnodes-1 (multi-node only)",
@@ -61,7 +74,12 @@ def train(
     epochs: int | None = None,
     seed: int | None = None,
     dataset: str = "",
-    out: str = "",
+    artifacts: str = "",
+    lr: float | None = None,
+    batch_size: int | None = None,
+    image_size: int | None = None,
+    threads: int | None = None,
+    device: str = "",
     split_seed: int | None = None,
     nproc: int | None = None,
     nnodes: int | None = None,
@@ -75,14 +93,20 @@ def train(
         "train",
         lambda: train_command(
             dataset=dataset or cfg.train.dataset,
-            seed=int_flag("seed", seed, cfg.train.seed),
-            out=out or cfg.artifacts,
-            epochs=int_flag("epochs", epochs, cfg.train.epochs),
-            split_seed=int_flag("split-seed", split_seed, cfg.train.split_seed),
-            nproc=int_flag("nproc", nproc, cfg.train.nproc),
-            nnodes=int_flag("nnodes", nnodes, cfg.train.nnodes),
-            node_rank=int_flag("node-rank", node_rank, cfg.train.node_rank),
+            seed=int_flag("seed", seed, cfg, "train.seed"),
+            out=artifacts or cfg.artifacts,
+            epochs=int_flag("epochs", epochs, cfg, "train.epochs"),
+            split_seed=int_flag("split-seed", split_seed, cfg, "train.split_seed"),
+            lr=float_flag("lr", lr, cfg, "train.lr"),
+            batch_size=int_flag("batch-size", batch_size, cfg, "train.batch_size"),
+            image_size=int_flag("image-size", image_size, cfg, "train.image_size"),
+            threads=int_flag("threads", threads, cfg, "train.threads"),
+            device=device or cfg.train.device,
+            nproc=int_flag("nproc", nproc, cfg, "train.nproc"),
+            nnodes=int_flag("nnodes", nnodes, cfg, "train.nnodes"),
+            node_rank=int_flag("node-rank", node_rank, cfg, "train.node_rank"),
             rdzv_endpoint=rdzv_endpoint or cfg.train.rdzv_endpoint,
+            python=PYTHON,
         ),
     )
 
@@ -115,9 +139,10 @@ def predict(
             input_path=input,
             model=model or cfg.predict.model or default_model(cfg.artifacts),
             output=output,
-            batch_size=int_flag("batch-size", batch_size, cfg.predict.batch_size),
-            top_k=int_flag("top-k", top_k, cfg.predict.top_k),
+            batch_size=int_flag("batch-size", batch_size, cfg, "predict.batch_size"),
+            top_k=int_flag("top-k", top_k, cfg, "predict.top_k"),
             recursive=recursive,
+            python=PYTHON,
         ),
     )
 
@@ -153,10 +178,11 @@ def report(
             title=cfg.report.title,
             baseline=baseline,
             baseline_if_exists="" if baseline else cfg.baseline.out,
-            min_accuracy=float_flag("min-accuracy", min_accuracy, cfg.report.min_accuracy),
-            max_drop=float_flag("max-drop", max_drop, cfg.report.max_drop),
-            alpha=float_flag("alpha", alpha, cfg.report.alpha),
+            min_accuracy=float_flag("min-accuracy", min_accuracy, cfg, "report.min_accuracy"),
+            max_drop=float_flag("max-drop", max_drop, cfg, "report.max_drop"),
+            alpha=float_flag("alpha", alpha, cfg, "report.alpha"),
             allow_interrupted=allow_interrupted or cfg.report.allow_interrupted,
+            python=PYTHON,
         ),
     )
 
@@ -189,9 +215,10 @@ def baseline(
             ref=ref or cfg.baseline.ref,
             out=out or cfg.baseline.out,
             dataset=dataset or cfg.train.dataset,
-            seed=int_flag("seed", seed, cfg.train.seed),
-            epochs=int_flag("epochs", epochs, cfg.train.epochs),
-            split_seed=int_flag("split-seed", split_seed, cfg.train.split_seed),
+            seed=int_flag("seed", seed, cfg, "train.seed"),
+            epochs=int_flag("epochs", epochs, cfg, "train.epochs"),
+            split_seed=int_flag("split-seed", split_seed, cfg, "train.split_seed"),
+            python=PYTHON,
         ),
     )
 
@@ -213,6 +240,7 @@ def comment(c: Context, report: str = "", title: str = "", target: str = "", str
             title=title or cfg.report.title,
             target=target,
             strict=strict or cfg.comment.strict,
+            python=PYTHON,
         ),
         echo=True,
         pty=False,
@@ -222,7 +250,7 @@ def comment(c: Context, report: str = "", title: str = "", target: str = "", str
 @task(help={"quick": "leave out tests marked slow", "pytest_args": "extra arguments passed to pytest"})
 def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
     """Run the test suite."""
-    c.run(test_command(quick=quick, pytest_args=pytest_args), echo=True, pty=False)
+    c.run(test_command(quick=quick, pytest_args=pytest_args, python=PYTHON), echo=True, pty=False)
 
 
 @task(
@@ -231,17 +259,32 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
         "out": "scratch directory (default from invoke.yaml: .bench)",
     }
 )
-def bench(c: Context, runs: int = 0, out: str = "") -> None:
+def bench(c: Context, runs: int | None = None, out: str = "") -> None:
     """Time training against a bare script, and inference against a bare loop; print the ratios."""
-    for command in bench_commands(runs=runs or c.config.bench.runs, out=out or c.config.bench.out):
+    try:
+        count = int_flag("runs", runs, c.config, "bench.runs")
+    except ValueError as exc:
+        raise Exit(f"invoke bench: {exc}", code=2) from None
+    for command in bench_commands(runs=count, out=out or c.config.bench.out, python=PYTHON):
         c.run(command, echo=True, pty=False)
 
 
 @task
 def lint(c: Context) -> None:
     """Run every linter (ruff, and the Dockerfile and workflow linters)."""
-    for command in lint_commands():
+    for command in lint_commands(PYTHON):
         c.run(command, echo=True, pty=False)
+
+
+@task(
+    help={
+        "upgrade": "move every pin to the newest version that fits (default: keep the pins that still fit)",
+        "upgrade_package": "move just this package (and what it needs) to its newest version",
+    }
+)
+def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
+    """Regenerate requirements.lock (every transitive dependency pinned) from requirements.txt and -dev.txt."""
+    c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package), echo=True, pty=False)
 
 
 @task(
@@ -336,13 +379,13 @@ def build_infer(
     help={
         "tag": "image to run (default: the one `invoke build-train` builds)",
         "epochs": "training epochs (default from invoke.yaml: a 1-epoch smoke run; 0: the dataset's default)",
-        "out": "host folder mounted at /artifacts for the artifacts (default from invoke.yaml: artifacts/docker)",
+        "artifacts": "host folder mounted at /artifacts for the artifacts (default from invoke.yaml: artifacts/docker)",
     },
 )
-def run_train(c: Context, tag: str = "", epochs: int | None = None, out: str = "") -> None:
+def run_train(c: Context, tag: str = "", epochs: int | None = None, artifacts: str = "") -> None:
     """Run the training image on the bundled digits, writing the artifacts to a mounted folder."""
     cfg = c.config.docker
-    out_dir = Path(out or cfg.artifacts).resolve()
+    out_dir = Path(artifacts or cfg.artifacts).resolve()
     if not c.config.run.dry:  # docker would create a missing mount source itself, owned by root
         out_dir.mkdir(parents=True, exist_ok=True)
     run_checked(
@@ -351,7 +394,7 @@ def run_train(c: Context, tag: str = "", epochs: int | None = None, out: str = "
         lambda: run_train_command(
             image=_image(c, cfg.train_image, tag),
             out_dir=str(out_dir),
-            epochs=int_flag("epochs", epochs, cfg.smoke_epochs),
+            epochs=int_flag("epochs", epochs, c.config, "docker.smoke_epochs"),
             user=_host_user(),
         ),
     )

@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import shlex
 
+# `python -m training --device`: auto picks CUDA when there is a GPU.
+DEVICES = ("auto", "cpu", "cuda")
 
-def launcher_args(*, nproc: int, nnodes: int = 1, node_rank: int = 0, rdzv_endpoint: str = "") -> list[str]:
-    """How to start `-m training`: plain python for one process, torchrun for several or several nodes.
 
+def launcher_args(
+    *, nproc: int, nnodes: int = 1, node_rank: int = 0, rdzv_endpoint: str = "", python: str = "python"
+) -> list[str]:
+    """How to start `-m training`: plain `python` for one process, torchrun for several or several nodes.
+
+    torchrun runs as `python -m torch.distributed.run`, so the interpreter the task runs under (and
+    its packages) trains even when its `bin/` folder is not on PATH (an unactivated virtualenv).
     One node runs torchrun `--standalone` (it picks a free port itself). Several nodes use torchrun's
     static rendezvous: the same command on every node, each with its own `--node-rank`, all naming
     node 0 as `--rdzv-endpoint HOST:PORT`.
     """
     if nnodes == 1 and nproc == 1:
-        return ["python"]
+        return [python]
+    torchrun = [python, "-m", "torch.distributed.run"]
     if nnodes == 1:
-        return ["torchrun", "--standalone", "--nproc-per-node", str(nproc)]
+        return [*torchrun, "--standalone", "--nproc-per-node", str(nproc)]
     if not rdzv_endpoint:
         raise ValueError("--nnodes > 1 needs --rdzv-endpoint HOST:PORT (node 0's address)")
     if not 0 <= node_rank < nnodes:
         raise ValueError(f"--node-rank must be between 0 and {nnodes - 1}, got {node_rank}")
     return [
-        "torchrun",
+        *torchrun,
         "--nnodes",
         str(nnodes),
         "--node-rank",
@@ -40,21 +48,55 @@ def train_command(
     out: str,
     epochs: int | None = None,
     split_seed: int | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    image_size: int | None = None,
+    threads: int | None = None,
+    device: str = "auto",
     nproc: int = 1,
     nnodes: int = 1,
     node_rank: int = 0,
     rdzv_endpoint: str = "",
+    python: str = "python",
 ) -> str:
-    """`python -m training ...` (or torchrun); `epochs=None` leaves the dataset's default to the training code,
-    `split_seed=None` the split seed (training code from before --split-seed split with --seed)."""
-    checked = (("epochs", epochs, 1), ("seed", seed, 0), ("split-seed", split_seed, 0), ("nproc", nproc, 1))
-    for name, value, minimum in (*checked, ("nnodes", nnodes, 1)):
-        if value is not None and value < minimum:
-            raise ValueError(f"--{name} must be at least {minimum}, got {value}")
-    launcher = launcher_args(nproc=nproc, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint)
+    """`python -m training ...` (or torchrun); an option left at None (device: auto) is left to the training code
+    (split_seed None too: training code from before --split-seed split with --seed).
+
+    Values are checked here, so a bad one stops the task in a fraction of a second, before a
+    process (or torchrun's several) starts.
+    """
+    options = {
+        "split-seed": split_seed,
+        "epochs": epochs,
+        "lr": lr,
+        "batch-size": batch_size,
+        "image-size": image_size,
+        "threads": threads,
+    }
+    minimums = {
+        "split-seed": 0,
+        "epochs": 1,
+        "seed": 0,
+        "batch-size": 1,
+        "image-size": 1,
+        "threads": 0,
+        "nproc": 1,
+        "nnodes": 1,
+    }
+    for name, value in {**options, "seed": seed, "nproc": nproc, "nnodes": nnodes}.items():
+        if name in minimums and value is not None and value < minimums[name]:
+            raise ValueError(f"--{name} must be at least {minimums[name]}, got {value}")
+    if lr is not None and lr <= 0:
+        raise ValueError(f"--lr must be greater than 0, got {lr:g}")
+    if device not in DEVICES:
+        raise ValueError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
+    launcher = launcher_args(
+        nproc=nproc, nnodes=nnodes, node_rank=node_rank, rdzv_endpoint=rdzv_endpoint, python=python
+    )
     args = [*launcher, "-m", "training", "--dataset", dataset, "--seed", str(seed), "--out", out]
-    if split_seed is not None:
-        args += ["--split-seed", str(split_seed)]
-    if epochs is not None:
-        args += ["--epochs", str(epochs)]
+    for name, value in options.items():
+        if value is not None:
+            args += [f"--{name}", f"{value:g}" if isinstance(value, float) else str(value)]
+    if device != "auto":
+        args += ["--device", device]
     return shlex.join(args)

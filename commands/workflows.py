@@ -5,13 +5,15 @@ from __future__ import annotations
 WORKFLOW_DIR = ".github/workflows"
 
 
-def workflow_lint_commands(workflow_dir: str = WORKFLOW_DIR) -> list[str]:
+def workflow_lint_commands(
+    workflow_dir: str = WORKFLOW_DIR, *, check_jsonschema: str = "check-jsonschema", zizmor: str = "zizmor"
+) -> list[str]:
     """Schema check of every workflow, then zizmor's offline security audits.
 
     The `*.yaml` glob is left to the shell; `tests/test_workflows.py` holds every workflow
-    to that extension so none escapes it.
+    to that extension so none escapes it. `check_jsonschema` and `zizmor` name the programs.
     """
     return [
-        f"check-jsonschema --builtin-schema vendor.github-workflows {workflow_dir}/*.yaml",
-        f"zizmor --offline --no-progress {workflow_dir}",
+        f"{check_jsonschema} --builtin-schema vendor.github-workflows {workflow_dir}/*.yaml",
+        f"{zizmor} --offline --no-progress {workflow_dir}",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import warnings
@@ -41,7 +42,10 @@ class Checkpoint:
 
 
 def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> None:
-    """Write `checkpoint` atomically; only plain types and tensors, so `weights_only` loading works."""
+    """Write `checkpoint` atomically; only plain types and tensors, so `weights_only` loading works.
+
+    The same checkpoint always gives the same bytes, so a sha256 of model.pt can show "same model".
+    """
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -53,8 +57,13 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> None:
         # str(): torch.__version__ is a TorchVersion, a global that weights_only loading refuses.
         "versions": {str(name): str(version) for name, version in checkpoint.versions.items()},
     }
+    # Saved to a buffer, not the temp file: torch names the zip's inner folder after the file it
+    # writes (here a random temp name), but a buffer's folder is always "archive". The zip entries
+    # carry no timestamps, and the payload is built in a fixed order, so nothing else varies.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
     with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+        tmp.write_bytes(buffer.getbuffer())
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 from invoke import Config, MockContext, Result
 
 ROOT = Path(__file__).resolve().parents[1]
+# How the tasks' commands start: the interpreter invoke runs under, shell-quoted.
+PY = shlex.quote(sys.executable)
 
 
 def project_context(run: Result | None = None, *, repeat: bool = False, **overrides: dict) -> MockContext:

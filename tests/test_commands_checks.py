@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+from pathlib import Path
+
 from commands import checks
 from commands.bench import bench_commands
 
@@ -20,9 +24,25 @@ def test_lint_runs_ruff_check_and_format_check_first() -> None:
     assert checks.lint_commands()[:2] == ["ruff check .", "ruff format --check ."]
 
 
+def test_linters_are_the_ones_installed_beside_the_interpreter(tmp_path: Path) -> None:
+    """An unactivated virtualenv's linters run from its bin/ folder; one not installed there is looked up on PATH."""
+    bin_dir = tmp_path / "venv dir" / "bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("python", "ruff", "zizmor"):
+        (bin_dir / name).write_text("")
+
+    commands = checks.lint_commands(str(bin_dir / "python"))
+
+    ruff = shlex.quote(str(bin_dir / "ruff"))
+    assert commands[:2] == [f"{ruff} check .", f"{ruff} format --check ."]
+    assert commands[2].startswith("hadolint ")
+    assert commands[3].startswith("check-jsonschema ")
+    assert commands[4].startswith(shlex.quote(str(bin_dir / "zizmor")) + " ")
+
+
 def test_bench_trains_then_benchmarks_inference_on_that_model() -> None:
     """The inference benchmark uses the model the training benchmark left in the scratch dir."""
-    assert bench_commands(runs=3, out=".bench") == [
-        "python benchmarks/bench_train.py --runs 3 --out .bench",
-        "python benchmarks/bench_inference.py --model .bench/ours/model.pt",
+    assert bench_commands(runs=3, out=".bench", python=sys.executable) == [
+        f"{shlex.quote(sys.executable)} benchmarks/bench_train.py --runs 3 --out .bench",
+        f"{shlex.quote(sys.executable)} benchmarks/bench_inference.py --model .bench/ours/model.pt",
     ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
-from helpers import ROOT, project_context
+from helpers import PY, ROOT, project_context
 from invoke import MockContext, Result, UnexpectedExit
 from ruamel.yaml import YAML
 
@@ -41,7 +43,7 @@ def test_comment_task_uses_the_report_title_and_artifact_dir_from_invoke_yaml():
     tasks.comment(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting comment --report out/report.md --title 'Digits CML'", echo=True, pty=False
+        f"{PY} -m reporting comment --report out/report.md --title 'Digits CML'", echo=True, pty=False
     )
 
 
@@ -52,8 +54,7 @@ def test_comment_task_strict_comes_from_the_flag_or_invoke_yaml():
     tasks.comment(c, target="commit/abcdef1")
 
     c.run.assert_called_once_with(
-        "python -m reporting comment --report artifacts/report.md --title 'CML report'"
-        " --target commit/abcdef1 --strict",
+        f"{PY} -m reporting comment --report artifacts/report.md --title 'CML report' --target commit/abcdef1 --strict",
         echo=True,
         pty=False,
     )
@@ -94,7 +95,9 @@ def test_ci_publish_adds_the_comment_when_the_report_exists(tmp_path):
 
     tasks.ci(c, publish=True, target="pr/3")
 
-    assert commands_run(c)[-1] == comment_command(report=str(tmp_path / "report.md"), title="CML report", target="pr/3")
+    assert commands_run(c)[-1] == comment_command(
+        report=str(tmp_path / "report.md"), title="CML report", target="pr/3", python=sys.executable
+    )
 
 
 def fail_when(context: MockContext, fragment: str, exited: int) -> None:

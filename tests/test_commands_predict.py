@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import project_context
+from helpers import PY, project_context
 
 import tasks
 from commands.predict import default_model, predict_command
@@ -40,7 +40,7 @@ def test_task_uses_the_defaults_from_invoke_yaml():
     tasks.predict(c, input="digits/")
 
     c.run.assert_called_once_with(
-        "python -m inference --input digits/ --model artifacts/model.pt --batch-size 256", echo=True, pty=False
+        f"{PY} -m inference --input digits/ --model artifacts/model.pt --batch-size 256", echo=True, pty=False
     )
 
 
@@ -51,7 +51,7 @@ def test_task_flags_override_the_defaults():
     tasks.predict(c, input="x.npy", model="m.pt", output="p.json", batch_size=8, top_k=2, recursive=True)
 
     c.run.assert_called_once_with(
-        "python -m inference --input x.npy --model m.pt --output p.json --batch-size 8 --top-k 2 --recursive",
+        f"{PY} -m inference --input x.npy --model m.pt --output p.json --batch-size 8 --top-k 2 --recursive",
         echo=True,
         pty=False,
     )
@@ -64,7 +64,7 @@ def test_task_model_follows_the_artifact_dir():
     tasks.predict(c, input="a.png")
 
     c.run.assert_called_once_with(
-        "python -m inference --input a.png --model runs/42/model.pt --batch-size 256", echo=True, pty=False
+        f"{PY} -m inference --input a.png --model runs/42/model.pt --batch-size 256", echo=True, pty=False
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import project_context
+from helpers import PY, project_context
 from invoke import Exit
 
 import tasks
@@ -56,7 +56,7 @@ def test_report_task_defaults_come_from_invoke_yaml() -> None:
     tasks.report(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting render --artifacts artifacts --title 'CML report'"
+        f"{PY} -m reporting render --artifacts artifacts --title 'CML report'"
         " --baseline-if-exists baseline/metrics.json --min-accuracy 0.9 --max-drop 0.01 --alpha 0.05",
         echo=True,
         pty=False,
@@ -79,7 +79,7 @@ def test_report_task_flags_override_the_defaults() -> None:
     )
 
     c.run.assert_called_once_with(
-        "python -m reporting render --artifacts out --title 'CML report' --baseline old/metrics.json"
+        f"{PY} -m reporting render --artifacts out --title 'CML report' --baseline old/metrics.json"
         " --min-accuracy 0 --max-drop 0.02 --alpha 0.01 --allow-interrupted",
         echo=True,
         pty=False,
@@ -95,7 +95,7 @@ def test_report_task_leaves_out_rules_set_to_null() -> None:
     tasks.report(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting render --artifacts artifacts --title 'CML report'"
+        f"{PY} -m reporting render --artifacts artifacts --title 'CML report'"
         " --baseline-if-exists baseline/metrics.json --alpha 0.05",
         echo=True,
         pty=False,
@@ -109,8 +109,8 @@ def test_baseline_task_uses_the_train_config() -> None:
     tasks.baseline(c)
 
     c.run.assert_called_once_with(
-        "python -m reporting baseline --ref origin/main --out baseline/metrics.json --dataset digits --seed 0 "
-        "--split-seed 0",
+        f"{PY} -m reporting baseline --ref origin/main --out baseline/metrics.json --dataset digits --seed 0"
+        " --split-seed 0",
         echo=True,
         pty=False,
     )
@@ -123,7 +123,7 @@ def test_baseline_task_flags_override_the_defaults() -> None:
     tasks.baseline(c, ref="v1.0", out="b/m.json", epochs="3", seed="7", dataset="mnist", split_seed="2")
 
     c.run.assert_called_once_with(
-        "python -m reporting baseline --ref v1.0 --out b/m.json --dataset mnist --seed 7 --split-seed 2 --epochs 3",
+        f"{PY} -m reporting baseline --ref v1.0 --out b/m.json --dataset mnist --seed 7 --split-seed 2 --epochs 3",
         echo=True,
         pty=False,
     )

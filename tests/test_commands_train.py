@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import project_context
+from helpers import PY, project_context
 from invoke import Exit
 
 import tasks
@@ -36,7 +36,7 @@ def test_train_task_reads_defaults_from_invoke_yaml() -> None:
     tasks.train(c)
 
     c.run.assert_called_once_with(
-        "python -m training --dataset digits --seed 0 --out artifacts --split-seed 0", echo=True, pty=False
+        f"{PY} -m training --dataset digits --seed 0 --out artifacts --split-seed 0", echo=True, pty=False
     )
 
 
@@ -44,26 +44,27 @@ def test_train_task_flags_override_defaults() -> None:
     """Flags win over invoke.yaml."""
     c = project_context()
 
-    tasks.train(c, epochs=2, seed=7, dataset="mnist", out="/tmp/x", split_seed=3)
+    tasks.train(c, epochs=2, seed=7, dataset="mnist", artifacts="/tmp/x", split_seed=3)
 
     c.run.assert_called_once_with(
-        "python -m training --dataset mnist --seed 7 --out /tmp/x --split-seed 3 --epochs 2", echo=True, pty=False
+        f"{PY} -m training --dataset mnist --seed 7 --out /tmp/x --split-seed 3 --epochs 2", echo=True, pty=False
     )
 
 
 @pytest.mark.parametrize(
     ("kwargs", "launcher"),
     [
-        ({"nproc": 2}, "torchrun --standalone --nproc-per-node 2"),
+        ({"nproc": 2}, "python -m torch.distributed.run --standalone --nproc-per-node 2"),
         (
             {"nproc": 4, "nnodes": 2, "node_rank": 1, "rdzv_endpoint": "10.0.0.1:29400"},
-            "torchrun --nnodes 2 --node-rank 1 --nproc-per-node 4 --rdzv-endpoint 10.0.0.1:29400",
+            "python -m torch.distributed.run --nnodes 2 --node-rank 1 --nproc-per-node 4"
+            " --rdzv-endpoint 10.0.0.1:29400",
         ),
     ],
     ids=["one-node-two-processes", "second-of-two-nodes"],
 )
 def test_several_processes_run_torchrun(kwargs: dict, launcher: str) -> None:
-    """--nproc > 1 launches torchrun standalone; --nnodes > 1 passes the node rank and rendezvous through."""
+    """--nproc > 1 runs torchrun as a module, standalone; --nnodes > 1 passes the node rank and rendezvous through."""
     command = train_command(dataset="digits", seed=0, out="artifacts", **kwargs)
 
     assert command == f"{launcher} -m training --dataset digits --seed 0 --out artifacts"
@@ -93,8 +94,8 @@ def test_train_task_with_nproc_runs_the_exact_torchrun_command() -> None:
     tasks.train(c, nproc=2, epochs=3)
 
     c.run.assert_called_once_with(
-        "torchrun --standalone --nproc-per-node 2 -m training --dataset digits --seed 0 --out artifacts --split-seed 0 "
-        "--epochs 3",
+        f"{PY} -m torch.distributed.run --standalone --nproc-per-node 2"
+        " -m training --dataset digits --seed 0 --out artifacts --split-seed 0 --epochs 3",
         echo=True,
         pty=False,
     )
@@ -118,3 +119,29 @@ def test_train_task_refuses_bad_flags_with_exit_2(flags: dict, message: str) -> 
     assert stopped.value.code == 2
     assert message in str(stopped.value.message)
     c.run.assert_not_called()
+
+
+def test_training_options_map_to_python_m_training_flags() -> None:
+    """Learning rate, batch size, image size, threads and device pass through; null ones and device auto do not."""
+    command = train_command(
+        dataset="digits", seed=0, out="a", lr=0.001, batch_size=32, image_size=16, threads=2, device="cpu"
+    )
+
+    assert command.endswith("--out a --lr 0.001 --batch-size 32 --image-size 16 --threads 2 --device cpu"), command
+    assert train_command(dataset="digits", seed=0, out="a", device="auto").endswith("--out a")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lr": 0.0}, "--lr must be greater than 0, got 0"),
+        ({"batch_size": 0}, "--batch-size must be at least 1, got 0"),
+        ({"threads": -1}, "--threads must be at least 0, got -1"),
+        ({"device": "gpu"}, "--device must be one of auto, cpu, cuda, got 'gpu'"),
+    ],
+    ids=["zero-lr", "zero-batch", "negative-threads", "unknown-device"],
+)
+def test_bad_training_options_are_refused(kwargs: dict, message: str) -> None:
+    """Out-of-range options stop the task before any process starts."""
+    with pytest.raises(ValueError, match=message):
+        train_command(dataset="digits", seed=0, out="a", **kwargs)

@@ -29,6 +29,7 @@ from ruamel.yaml import YAML
 import tasks
 from commands.checks import lint_commands
 from commands.docker import ARTIFACTS_IN_IMAGE, INPUTS_IN_IMAGE
+from commands.lock import LOCK_FILE, requirement_pins
 
 DOCKERFILES = ["Dockerfile.train", "Dockerfile.infer"]
 IMAGE_IDS = ["train", "infer"]
@@ -403,7 +404,7 @@ def test_inference_image_holds_no_training_code_tests_or_data():
 
     top_level = {path.relative_to(spec.workdir).parts[0] for path in files}
 
-    assert top_level == {"core", "inference", "requirements.txt", "requirements-infer.txt"}
+    assert top_level == {"core", "inference", "requirements.txt", "requirements.lock", "requirements-infer.txt"}
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
@@ -422,24 +423,20 @@ def test_image_installs_every_package_its_code_imports(dockerfile):
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
-def test_every_package_the_image_installs_is_pinned_in_requirements_txt(dockerfile):
-    """Every pip install is constrained by requirements.txt, which pins each package the image names."""
+def test_every_package_the_image_installs_is_pinned_by_the_lock(dockerfile):
+    """Every pip install is constrained by requirements.lock, which pins each package the image names (and
+    requirements.txt names it too: the lock is made from it)."""
     spec = parse_dockerfile(ROOT / dockerfile)
-    pins = pinned_versions()
+    locked = requirement_pins((ROOT / LOCK_FILE).read_text())
 
     installs = pip_installs(spec)
     installed = installed_distributions(spec)
 
     assert installs
     for words in installs:
-        files = [words[i + 1] for i, word in enumerate(words) if word in ("-r", "--requirement")]
-        constrained = "--constraint requirements.txt" in shlex.join(words) or all(
-            "-c requirements.txt" in (ROOT / file).read_text().splitlines() for file in files
-        )
-        assert files or constrained, f"{dockerfile}: pip install {shlex.join(words)}: not constrained"
-        assert constrained, f"{dockerfile}: pip install {shlex.join(words)}: not constrained by requirements.txt"
-    unpinned = sorted(set(installed) - set(pins))
-    assert not unpinned, f"{dockerfile} installs packages requirements.txt does not pin: {unpinned}"
+        assert f"--constraint {LOCK_FILE}" in shlex.join(words), f"{dockerfile}: pip install {shlex.join(words)}"
+    assert sorted(set(installed) - set(locked)) == [], f"{dockerfile} installs packages the lock does not pin"
+    assert sorted(set(installed) - set(pinned_versions())) == [], f"{dockerfile}: not in requirements.txt"
 
 
 def test_inference_image_installs_no_training_only_packages():
@@ -527,8 +524,15 @@ def test_dockerignore_keeps_out_of_the_context(path):
 
 @pytest.mark.parametrize(
     "path",
-    ["core/network.py", "training/cli.py", "inference/cli.py", "requirements.txt", "requirements-infer.txt"],
-    ids=["core", "training", "inference", "requirements", "requirements-infer"],
+    [
+        "core/network.py",
+        "training/cli.py",
+        "inference/cli.py",
+        "requirements.txt",
+        "requirements.lock",
+        "requirements-infer.txt",
+    ],
+    ids=["core", "training", "inference", "requirements", "lock", "requirements-infer"],
 )
 def test_dockerignore_lets_the_image_sources_through(path):
     """The packages and requirement files the Dockerfiles COPY stay in the context."""

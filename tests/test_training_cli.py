@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import signal
@@ -86,6 +87,15 @@ def test_checkpoint_loads_with_weights_only(trained_checkpoint: Path) -> None:
     assert {"model_state", "model_config", "labels", "preprocessing", "train_config", "versions"} <= set(payload)
     assert tuple(payload["preprocessing"]["input_size"]) == (8, 8)
     assert 0 < payload["preprocessing"]["std"] < 1
+
+
+def test_same_seed_and_threads_give_a_byte_identical_model_pt(tmp_path: Path) -> None:
+    """Two real trainings with one seed and thread count, written to different folders: equal sha256 of model.pt."""
+    runs = [run_training("--epochs", "2", "--seed", "3", "--threads", "1", "--out", str(tmp_path / n)) for n in "ab"]
+
+    assert [done.returncode for done in runs] == [0, 0], runs[-1].stderr
+    digests = {hashlib.sha256((tmp_path / n / "model.pt").read_bytes()).hexdigest() for n in "ab"}
+    assert len(digests) == 1
 
 
 @pytest.mark.slow

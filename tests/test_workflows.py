@@ -24,7 +24,7 @@ from commands.workflows import WORKFLOW_DIR, workflow_lint_commands
 
 WORKFLOWS = sorted((ROOT / WORKFLOW_DIR).iterdir())
 INVOKE_LINE = re.compile(r"invoke [a-z][a-z0-9-]*(?: --?[a-z0-9-]+(?:[ =][\w./:-]+)?)*")
-PIP_LINE = re.compile(r"(?:python -m )?pip install(?: -r requirements[\w.-]*\.txt)+")
+PIP_LINE = re.compile(r"(?:python -m )?pip install(?: -r requirements[\w.-]*\.txt)+(?: -c requirements\.lock)?")
 PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
 COMMENT_WRITES = {"pull-requests", "contents"}  # the scopes that posting PR / commit comments needs
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -76,7 +76,7 @@ def test_lint_validates_every_workflow_with_check_jsonschema_and_zizmor():
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
 def test_every_run_line_is_an_invoke_task_or_a_pip_install_of_requirements(workflow, name, job):
-    """Thin: each `run:` line is `invoke <task> [--flag value]` or `pip install -r requirements*.txt`."""
+    """Thin: each `run:` line is `invoke <task> [--flag value]` or `pip install -r requirements*.txt [-c LOCK]`."""
 
     lines = [line for line in run_lines(job) if line]
 
@@ -141,6 +141,17 @@ def test_jobs_installing_requirements_txt_take_torch_from_the_cpu_index(workflow
 
     if installs:
         assert index == TORCH_CPU_INDEX
+
+
+@pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
+def test_every_install_is_constrained_by_the_lock_which_keys_the_pip_cache(workflow, name, job):
+    """Each `pip install` takes every version from requirements.lock, and a new lock means a new pip cache."""
+    installs = [line for line in run_lines(job) if PIP_LINE.fullmatch(line)]
+    set_up = [step for step in job.get("steps", []) if step.get("uses", "").startswith("actions/setup-python@")]
+
+    assert [line for line in installs if not line.endswith(" -c requirements.lock")] == []
+    for step in set_up if installs else []:
+        assert "requirements.lock" in step["with"]["cache-dependency-path"].split()
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=[path.name for path in WORKFLOWS])
@@ -228,7 +239,7 @@ def test_cml_comment_jobs_run_after_a_failed_gate_on_the_downloaded_report(job_n
     assert job["if"].endswith(" && needs.report.outputs.report-artifact != '' }}")
     assert steps[download]["with"] == {"name": "cml-report", "path": "artifacts"}
     assert download < comment
-    assert "pip install -r requirements-report.txt" in run_lines(job)
+    assert "pip install -r requirements-report.txt -c requirements.lock" in run_lines(job)
     assert with_token == [steps[comment]]
     assert steps[comment]["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
 

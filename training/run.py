@@ -223,7 +223,9 @@ def save_model(
             model_state=model.state_dict(),
             labels=labels,
             preprocessing=preprocessing,
-            train_config=asdict(config),
+            # Where the files went is no part of the model: leaving it out keeps model.pt byte-identical
+            # for the same training written to another folder (a host's artifacts/, an image's /artifacts).
+            train_config={key: value for key, value in asdict(config).items() if key != "out"},
             versions=versions,
         ),
     )
