@@ -106,11 +106,12 @@ def paired_evidence(comparison: Comparison) -> str:
     paired = comparison.paired
     if paired is None:
         return "; no paired predictions to test its significance"
-    return f": {paired.fixed} fixed, {paired.broken} broken, McNemar p = {p_value(paired.p_value)}"
+    return f": {paired.fixed} fixed, {paired.broken} broken, McNemar {p_value(paired.p_value)}"
 
 
 def p_value(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"{p:.2g}" if p < 0.1 else f"{p:.2f}"
+    """'p = 0.69', 'p = 0.031', 'p < 0.001': two significant digits, enough to hold against alpha."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}" if p < 0.1 else f"p = {p:.2f}"
 
 
 def check_complete(run: dict, allow_interrupted: bool) -> RuleResult:

@@ -155,7 +155,7 @@ def paired_line(comparison: Comparison) -> str:
     verdict = "significant" if comparison.significant else "not significant"
     return (
         f"**{points(comparison.accuracy_delta)}**: {paired.fixed} fixed, {paired.broken} broken, "
-        f"{paired.unchanged} unchanged, McNemar p = {p_value(paired.p_value)}: {verdict} (alpha {comparison.alpha:g})."
+        f"{paired.unchanged} unchanged, McNemar {p_value(paired.p_value)}: {verdict} (alpha {comparison.alpha:g})."
     )
 
 
