@@ -189,24 +189,25 @@ def report(
 
 @task(
     help={
-        "ref": "git ref to train for the comparison (default from invoke.yaml: origin/main)",
+        "ref": "git ref to compare with (default from invoke.yaml: origin/main)",
         "out": "where to write its metrics.json (default from invoke.yaml: baseline/metrics.json)",
-        "epochs": "as for `invoke train` (default from invoke.yaml's train section)",
-        "seed": "as for `invoke train` (default from invoke.yaml's train section)",
-        "split_seed": "as for `invoke train` (default from invoke.yaml's train section)",
-        "dataset": "as for `invoke train` (default from invoke.yaml's train section)",
+        "source": "github (the base branch's CML run artifact) | train (retrain REF) | auto (github when a token "
+        "is set, else or on no usable artifact train) (default from invoke.yaml: auto)",
+        "epochs": "retrain with these epochs instead of REF's own invoke.yaml setting (the report says so)",
+        "seed": "retrain with this seed instead of REF's own",
+        "dataset": "retrain on this dataset instead of REF's own",
     }
 )
 def baseline(
     c: Context,
     ref: str = "",
     out: str = "",
+    source: str = "",
     epochs: int | None = None,
     seed: int | None = None,
     dataset: str = "",
-    split_seed: int | None = None,
 ) -> None:
-    """Train REF in a temporary git worktree as `invoke train` would; write its metrics.json and predictions.csv."""
+    """The base branch's metrics.json: from its last CML run on GitHub, or REF retrained with its own config."""
     cfg = c.config
     run_checked(
         c,
@@ -214,10 +215,13 @@ def baseline(
         lambda: baseline_command(
             ref=ref or cfg.baseline.ref,
             out=out or cfg.baseline.out,
-            dataset=dataset or cfg.train.dataset,
-            seed=int_flag("seed", seed, cfg, "train.seed"),
-            epochs=int_flag("epochs", epochs, cfg, "train.epochs"),
-            split_seed=int_flag("split-seed", split_seed, cfg, "train.split_seed"),
+            source=source or cfg.baseline.source,
+            workflow=cfg.baseline.workflow,
+            artifact=cfg.baseline.artifact,
+            # Never train.*: the ref trains with its own invoke.yaml, unless baseline.* or a flag overrides it.
+            dataset=dataset or cfg.baseline.dataset,
+            seed=int_flag("seed", seed, cfg, "baseline.seed"),
+            epochs=int_flag("epochs", epochs, cfg, "baseline.epochs"),
             python=PYTHON,
         ),
     )

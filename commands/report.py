@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shlex
 
+BASELINE_SOURCES = ("auto", "github", "train")
+
 
 def report_command(
     *,
@@ -38,18 +40,24 @@ def baseline_command(
     *,
     ref: str,
     out: str,
-    dataset: str,
-    seed: int,
+    source: str = "auto",
+    workflow: str = "",
+    artifact: str = "",
+    dataset: str = "",
+    seed: int | None = None,
     epochs: int | None = None,
-    split_seed: int | None = None,
     python: str = "python",
 ) -> str:
-    """`python -m reporting baseline ...`: train REF in a temporary worktree with the same flags as `invoke train`;
-    `epochs=None` leaves the dataset's default to that ref's training code."""
-    args = [python, "-m", "reporting", "baseline", "--ref", ref, "--out", out]
-    args += ["--dataset", dataset, "--seed", str(seed)]
-    if split_seed is not None:
-        args += ["--split-seed", str(split_seed)]
-    if epochs is not None:
-        args += ["--epochs", str(epochs)]
+    """`python -m reporting baseline ...`: the base branch's metrics from its CML run (`source` github), or
+    retrained from REF's own code and invoke.yaml (train), or the first that works (auto). Training flags
+    are passed only when given: they override the ref's own settings."""
+    if source not in BASELINE_SOURCES:
+        raise ValueError(f"--source must be one of {', '.join(BASELINE_SOURCES)}, got {source!r}")
+    args = [python, "-m", "reporting", "baseline", "--ref", ref, "--out", out, "--source", source]
+    for flag, value in (("--workflow", workflow), ("--artifact", artifact), ("--dataset", dataset)):
+        if value:
+            args += [flag, value]
+    for flag, number in (("--seed", seed), ("--epochs", epochs)):
+        if number is not None:
+            args += [flag, str(number)]
     return shlex.join(args)

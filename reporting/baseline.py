@@ -1,13 +1,14 @@
-"""The base branch's metrics: train another git ref in a temporary worktree with the same flags.
+"""The base branch's metrics by retraining: run that ref's own `invoke train` in a temporary worktree.
 
-Training is deterministic (same seed, same thread count), so this reproduces exactly what that
-ref's own CI run measured, without storing artifacts anywhere.
+The ref trains with its own code and its own invoke.yaml (a pull request that changes the epochs
+must not change its baseline), unless flags given on the command line override them; training is
+deterministic (same seed, same thread count), so this reproduces what that ref's own CI run measured.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shlex
+import os
 import shutil
 import subprocess
 import sys
@@ -15,13 +16,14 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from commands.train import train_command
 from core.atomic import write_text
+from reporting.github_comment import TOKEN_VARIABLES
 from reporting.metrics import MetricsError, load_metrics
-from reporting.predictions import predictions_beside
 
-# `python -m training` needs this file; a ref without it predates the training code.
-TRAINING_ENTRY = "training/__main__.py"
+PREDICTIONS = "predictions.csv"  # a run's per-sample predictions, beside its metrics.json
+
+# `invoke train` needs these files; a ref without them predates the training code.
+TRAINING_FILES = ("tasks.py", "training/__main__.py")
 
 
 class BaselineError(Exception):
@@ -55,24 +57,30 @@ def find_commit(repo: str | Path, ref: str) -> tuple[Path, str]:
 
 
 def has_training_code(root: Path, commit: str) -> bool:
-    return git(root, "cat-file", "-e", f"{commit}:{TRAINING_ENTRY}").returncode == 0
+    return all(git(root, "cat-file", "-e", f"{commit}:{path}").returncode == 0 for path in TRAINING_FILES)
 
 
-def knows_split_seed(root: Path, commit: str) -> bool:
-    """Whether the training code at `commit` has --split-seed (before it, --seed also chose the split)."""
-    return (
-        git(root, "grep", "--quiet", "--fixed-strings", "-e", "--split-seed", commit, "--", "training").returncode == 0
-    )
+def training_command(overrides: Mapping[str, object]) -> list[str]:
+    """The ref's own `invoke train`, run by this interpreter; only the `overrides` given on the command line
+    become flags, everything else comes from that ref's invoke.yaml."""
+    flags = [part for name, value in overrides.items() for part in (f"--{name.replace('_', '-')}", str(value))]
+    return [sys.executable, "-m", "invoke", "train", *flags]
 
 
-def training_command(
-    *, dataset: str, seed: int, epochs: int | None, out: Path, split_seed: int | None = None
-) -> list[str]:
-    """`invoke train`'s own command (commands/train.py), so the baseline cannot drift from it, run by this
-    interpreter; epochs (split_seed) None leaves the default to that ref's code."""
-    command = train_command(dataset=dataset, seed=seed, out=str(out), epochs=epochs, split_seed=split_seed)
-    _python, *arguments = shlex.split(command)
-    return [sys.executable, *arguments]
+def training_env(env: Mapping[str, str], artifacts: Path) -> dict[str, str]:
+    """The environment of the ref's `invoke train`: its artifacts go to `artifacts`, and nothing of this
+    checkout's configuration leaks in."""
+    kept = {
+        key: value
+        for key, value in env.items()
+        # INVOKE_* would override the ref's own invoke.yaml; in CI GITHUB_SHA names this PR's commit,
+        # which the training run would record as the one it trained; training needs no GitHub token.
+        if not key.startswith("INVOKE_") and key not in ("GITHUB_SHA", *TOKEN_VARIABLES)
+    }
+    # The ref's tasks run `python`: this interpreter's, even from an environment that was not activated.
+    path = os.pathsep.join(filter(None, [str(Path(sys.executable).parent), env.get("PATH", "")]))
+    # `artifacts` is a top-level key of every ref's invoke.yaml, whatever its train task calls the flag.
+    return {**kept, "PATH": path, "INVOKE_ARTIFACTS": str(artifacts)}
 
 
 def no_baseline_note(metrics_path: Path) -> Path:
@@ -90,6 +98,11 @@ def leave_no_baseline(metrics_path: Path, reason: str) -> bool:
     predictions_beside(metrics_path).unlink(missing_ok=True)
     write_text(no_baseline_note(metrics_path), reason + "\n")
     return existed
+
+
+def predictions_beside(metrics_path: Path) -> Path:
+    """Where a run (or a baseline) keeps its predictions: predictions.csv beside its metrics.json."""
+    return metrics_path.with_name(PREDICTIONS)
 
 
 def no_baseline_reason(metrics_path: Path) -> str | None:
@@ -115,26 +128,15 @@ def temporary_worktree(root: Path, commit: str, path: Path) -> Iterator[Path]:
 
 
 def train_at(
-    root: Path,
-    commit: str,
-    *,
-    dataset: str,
-    seed: int,
-    epochs: int | None,
-    env: Mapping[str, str],
-    split_seed: int | None = None,
-) -> tuple[dict, str | None]:
-    """Train `commit` in a temporary worktree (its output streams to this terminal); return its metrics and
-    its predictions.csv text (None from code that wrote none)."""
-    if not knows_split_seed(root, commit):
-        split_seed = None
+    root: Path, commit: str, *, overrides: Mapping[str, object], env: Mapping[str, str]
+) -> tuple[dict, bytes | None]:
+    """Train `commit` in a temporary worktree with its own `invoke train` (its output streams to this
+    terminal); return its metrics and its predictions.csv (None from code that wrote none)."""
     with tempfile.TemporaryDirectory(prefix="cml-baseline-") as scratch:
         artifacts = Path(scratch) / "artifacts"
         with temporary_worktree(root, commit, Path(scratch) / "src") as source:
-            command = training_command(dataset=dataset, seed=seed, epochs=epochs, out=artifacts, split_seed=split_seed)
-            # The training run records the commit it trained; in CI GITHUB_SHA would name this PR's commit instead.
-            run_env = {key: value for key, value in env.items() if key != "GITHUB_SHA"}
-            done = subprocess.run(command, cwd=source, env=run_env, check=False)
+            command = training_command(overrides)
+            done = subprocess.run(command, cwd=source, env=training_env(env, artifacts), check=False)
         if done.returncode != 0:
             raise BaselineError(f"training {commit[:7]} failed (exit code {done.returncode})")
         try:
@@ -142,4 +144,15 @@ def train_at(
         except MetricsError as exc:
             raise BaselineError(f"training {commit[:7]} wrote no usable metrics: {exc}") from None
         predictions = predictions_beside(artifacts / "metrics.json")
-        return metrics, predictions.read_text(encoding="utf-8") if predictions.is_file() else None
+        return metrics, predictions.read_bytes() if predictions.is_file() else None
+
+
+def commits_behind(root: Path, commit: str, head: str) -> int | None:
+    """How many commits `commit` is behind `head` (0: the same commit); None when it is not an ancestor of
+    `head` or not in this clone (a shallow one, a force-pushed branch)."""
+    if commit == head:
+        return 0
+    if git(root, "merge-base", "--is-ancestor", commit, head).returncode != 0:
+        return None
+    counted = git(root, "rev-list", "--count", f"{commit}..{head}")
+    return int(counted.stdout) if counted.returncode == 0 else None

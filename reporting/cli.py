@@ -12,25 +12,17 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from core.argtypes import at_least, between
-from core.atomic import write_json, write_text
-from reporting.baseline import (
-    BaselineError,
-    BaselineInputError,
-    find_commit,
-    has_training_code,
-    leave_no_baseline,
-    no_baseline_note,
-    no_baseline_reason,
-    train_at,
-)
+from core.argtypes import between
+from core.atomic import write_text
+from reporting.baseline import BaselineError, BaselineInputError, no_baseline_reason, predictions_beside
+from reporting.baseline_cli import add_baseline_command
 from reporting.comment_cli import add_comment_command
 from reporting.compare import DEFAULT_ALPHA, compare
 from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_GATE_FAILED, EXIT_OK
 from reporting.gate import check_gate
 from reporting.markdown import cell, code
 from reporting.metrics import MetricsError, load_metrics
-from reporting.predictions import load_predictions, predictions_beside
+from reporting.predictions import load_predictions
 from reporting.render import IMAGES, render_report
 
 PROG = "python -m reporting"
@@ -96,32 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--title", default="CML report", help="the report's heading (default: %(default)s)")
     render.set_defaults(handler=run_render)
 
-    make = commands.add_parser(
-        "baseline",
-        help="train another git ref in a temporary worktree and write its metrics.json",
-        description="Check out REF in a temporary git worktree, train it with the flags `invoke train` would pass "
-        "and write its metrics.json to OUT, with its per-sample predictions.csv beside it. When no baseline can be "
-        "made (REF has no training code yet, or its training fails) an older OUT is removed and the reason is "
-        "noted beside it (metrics.none.txt for metrics.json) for the report; no training code yet is not an error "
-        "(exit 0).",
-    )
-    make.add_argument("--ref", required=True, help="the git ref to train, e.g. origin/main")
-    make.add_argument("--out", required=True, help="where to write the baseline's metrics.json")
-    make.add_argument("--dataset", default="digits", help="as for `python -m training` (default: %(default)s)")
-    make.add_argument("--seed", type=at_least(0), default=0, help="as for `python -m training` (default: %(default)s)")
-    make.add_argument(
-        "--split-seed",
-        type=at_least(0),
-        default=None,
-        help="as for `python -m training`; left out for a ref whose training has no such flag (default: that "
-        "ref's default)",
-    )
-    make.add_argument(
-        "--epochs", type=at_least(1), default=None, help="as for `python -m training` (default: that ref's default)"
-    )
-    make.add_argument("--repo", default=".", help="a path inside the git repository (default: the current directory)")
-    make.set_defaults(handler=run_baseline)
-
+    add_baseline_command(commands)
     add_comment_command(commands)
     return parser
 
@@ -186,7 +153,7 @@ def read_baseline(required: str | None, optional: str | None) -> tuple[dict | No
 
 def predictions_if_any(metrics_path: str | Path) -> dict[str, tuple[str, str]] | None:
     """The predictions.csv beside a metrics.json, or None where there is none (runs from before it existed)."""
-    path = predictions_beside(metrics_path)
+    path = predictions_beside(Path(metrics_path))
     return load_predictions(path) if path.is_file() else None
 
 
@@ -194,34 +161,6 @@ def images_beside(artifacts: Path, report: Path) -> tuple[str, ...]:
     """The PNGs that exist, as paths relative to the report, so they resolve wherever the files are viewed."""
     present = [artifacts / name for name, _ in IMAGES if (artifacts / name).is_file()]
     return tuple(Path(os.path.relpath(path, report.parent)).as_posix() for path in present)
-
-
-def run_baseline(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    out = Path(args.out)
-    try:
-        root, commit = find_commit(args.repo, args.ref)
-        if not has_training_code(root, commit):
-            reason = f"{args.ref} at {commit[:7]} has no training code yet"
-            removed = f" (removed the older {out})" if leave_no_baseline(out, reason) else ""
-            print(f"reporting: {reason}: no baseline written{removed}; the report will say so", file=sys.stderr)
-            return EXIT_OK
-        print(f"reporting: training {args.ref} ({commit[:7]}) in a temporary worktree", file=sys.stderr)
-        metrics, predictions = train_at(
-            root, commit, dataset=args.dataset, seed=args.seed, split_seed=args.split_seed, epochs=args.epochs, env=env
-        )
-    except BaselineError as exc:
-        leave_no_baseline(out, f"no baseline could be made: {exc}")
-        raise
-    metrics["baseline_source"] = {"ref": args.ref, "commit": commit}
-    # The predictions first: metrics.json is what says a baseline is there, so it must never pair with stale ones.
-    if predictions is None:
-        predictions_beside(out).unlink(missing_ok=True)
-    else:
-        write_text(predictions_beside(out), predictions)
-    write_json(out, metrics)
-    no_baseline_note(out).unlink(missing_ok=True)
-    print(f"reporting: wrote {out} ({args.ref} at {commit[:7]}: accuracy {metrics['accuracy']:.4f})", file=sys.stderr)
-    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:

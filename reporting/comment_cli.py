@@ -22,11 +22,11 @@ from reporting.github_comment import (
     comment_body,
     connection_from_env,
     github_client,
-    link_local_images,
+    link_local_files,
     marker,
     publish,
+    report_links,
     resolve_target,
-    run_url,
     summary_text,
 )
 
@@ -39,7 +39,9 @@ pull_request_target event (from GITHUB_EVENT_PATH), else a commit comment on GIT
 environment: GITHUB_TOKEN or REPO_TOKEN (REPO_TOKEN wins when both are set), GITHUB_REPOSITORY,
 GITHUB_API_URL (default https://api.github.com; GitHub Enterprise works), GITHUB_EVENT_NAME,
 GITHUB_EVENT_PATH, GITHUB_SHA, GITHUB_STEP_SUMMARY (the report is appended there when set),
-GITHUB_SERVER_URL and GITHUB_RUN_ID (for the link to the run).
+GITHUB_SERVER_URL and GITHUB_RUN_ID (for the link to the run), CML_REPORT_URL (the report
+artifact's page, upload-artifact's `artifact-url` output: relative image links in the report
+point there, since they cannot render in a comment or job summary).
 
 exit status: 0 published, or the token may not write (a warning naming the permission; the job
 summary is still written); 1 GitHub failed or refused (or no permission with --strict);
@@ -62,6 +64,12 @@ def add_comment_command(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--target", default="", help="pr/NUMBER or commit/SHA (default: from the Actions event)")
     parser.add_argument("--strict", action="store_true", help="fail (exit 1) when the token may not write comments")
+    add_retry_arguments(parser)
+    parser.set_defaults(handler=run_comment)
+
+
+def add_retry_arguments(parser: argparse.ArgumentParser) -> None:
+    """--retries and --backoff of a RetryPolicy, for each subcommand that talks to GitHub."""
     parser.add_argument(
         "--retries", type=at_least(0), default=RetryPolicy.retries, help="retries on 5xx and rate limits"
     )
@@ -71,7 +79,6 @@ def add_comment_command(commands: argparse._SubParsersAction) -> None:
         default=RetryPolicy.backoff,
         help="seconds before a retry, doubled each time (default: %(default)s)",
     )
-    parser.set_defaults(handler=run_comment)
 
 
 def _title(text: str) -> str:
@@ -131,15 +138,15 @@ def run_comment(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def publish_report(args: argparse.Namespace, env: Mapping[str, str], console: _Console, policy: RetryPolicy) -> int:
     """Summary first (it needs no permission), then the comment."""
-    artifacts_url = run_url(env)
+    links = report_links(env)
+    artifacts_url, footer = links.run, links.footer()
     where_else = ""
     try:
-        report = link_local_images(_read_report(args.report), artifacts_url)
+        report = link_local_files(_read_report(args.report), links)
         if env.get("GITHUB_STEP_SUMMARY"):
             summary_path = Path(env["GITHUB_STEP_SUMMARY"])
-            append_summary(
-                summary_path, summary_text(report, artifacts_url=artifacts_url, report_path=str(args.report))
-            )
+            text = summary_text(report, artifacts_url=artifacts_url, report_path=str(args.report), footer=footer)
+            append_summary(summary_path, text)
             console.info(f"appended {args.report} to the job summary")
             where_else = "; the report is in the job summary"
         connection = connection_from_env(env)
@@ -147,7 +154,9 @@ def publish_report(args: argparse.Namespace, env: Mapping[str, str], console: _C
     except CommentError as error:
         console.error(str(error))
         return EXIT_BAD_INPUT
-    body = comment_body(report, title=args.title, artifacts_url=artifacts_url, report_path=str(args.report))
+    body = comment_body(
+        report, title=args.title, artifacts_url=artifacts_url, report_path=str(args.report), footer=footer
+    )
     try:
         result = publish(
             github_client(connection, policy), connection.repository, target, body, marker(args.title), policy

@@ -32,6 +32,7 @@ PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
 TOKEN_VARIABLES = ("REPO_TOKEN", "GITHUB_TOKEN")  # an explicitly configured REPO_TOKEN wins
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_SERVER_URL = "https://github.com"
+REPORT_URL_VARIABLE = "CML_REPORT_URL"  # the report artifact's page (upload-artifact's `artifact-url` output)
 
 
 class CommentError(Exception):
@@ -150,6 +151,34 @@ def run_url(env: Mapping[str, str]) -> str:
     return f"{server}/{repository}/actions/runs/{run_id}"
 
 
+@dataclass(frozen=True)
+class ReportLinks:
+    """Where the whole report lives: the workflow run's page and its report artifact (report.md with the
+    plots, where the relative image links resolve); "" when unknown (outside Actions)."""
+
+    run: str = ""
+    artifact: str = ""
+
+    def pointer(self) -> str:
+        """Where a file the report names can be found, as markdown."""
+        if self.artifact:
+            return f"in the [report artifact]({self.artifact})"
+        return f"in the [run's artifacts]({self.run})" if self.run else "in the artifacts"
+
+    def footer(self) -> str:
+        """The closing line of a comment or job summary: links to the run and the artifact."""
+        parts = [f"[workflow run]({self.run})"] if self.run else []
+        if self.artifact:
+            parts.append(f"[report artifact]({self.artifact}) (report.md with the plots)")
+        return f"\n---\n{' · '.join(parts)}\n" if parts else ""
+
+
+def report_links(env: Mapping[str, str]) -> ReportLinks:
+    """The run from the Actions variables; the artifact from CML_REPORT_URL, when it is a web address."""
+    artifact = env.get(REPORT_URL_VARIABLE, "").strip()
+    return ReportLinks(run=run_url(env), artifact=artifact if re.match(r"https?://\S+$", artifact) else "")
+
+
 # --- the body ----------------------------------------------------------------------------
 
 
@@ -166,33 +195,40 @@ def is_sticky(body: str | None, title_marker: str) -> bool:
 
 
 _MARKDOWN_IMAGE = re.compile(r'!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+"[^"]*")?\)')
+_MARKDOWN_LINK = re.compile(r'(?<!!)\[(?P<text>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+"[^"]*")?\)')
 _HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc=[\"'](?P<src>[^\"']+)[\"'][^>]*>", re.IGNORECASE)
 _HTML_ALT = re.compile(r"\balt=[\"'](?P<alt>[^\"']*)[\"']", re.IGNORECASE)
-_HAS_SCHEME = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+_NOT_A_FILE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")  # a web address, or an anchor in the page
 
 
-def link_local_images(markdown: str, artifacts_url: str) -> str:
-    """Replace images with relative paths (they cannot render in a comment) by a pointer to the artifacts.
+def link_local_files(markdown: str, links: ReportLinks) -> str:
+    """Replace images and links with relative paths (they resolve only beside report.md, not in a comment or
+    job summary) by a pointer to the report artifact, or the run.
 
     Images are never uploaded anywhere: a private repository's plots stay in its own run.
     """
 
     def pointer(alt: str, src: str) -> str:
-        where = f"in the [run's artifacts]({artifacts_url})" if artifacts_url else "in the artifacts"
-        return f"_{alt or 'image'}: `{src}` {where}_"
+        return f"_{alt or 'image'}: `{src}` {links.pointer()}_"
 
     def markdown_image(match: re.Match[str]) -> str:
         src = match["src"]
-        return match[0] if _HAS_SCHEME.match(src) else pointer(match["alt"], src)
+        return match[0] if _NOT_A_FILE.match(src) else pointer(match["alt"], src)
+
+    def markdown_link(match: re.Match[str]) -> str:
+        src = match["src"]
+        return match[0] if _NOT_A_FILE.match(src) else f"{match['text']} (`{src}` {links.pointer()})"
 
     def html_image(match: re.Match[str]) -> str:
         src = match["src"]
-        if _HAS_SCHEME.match(src):
+        if _NOT_A_FILE.match(src):
             return match[0]
         alt = _HTML_ALT.search(match[0])
         return pointer(alt["alt"] if alt else "", src)
 
-    return _HTML_IMAGE.sub(html_image, _MARKDOWN_IMAGE.sub(markdown_image, markdown))
+    # Links first: the pointers that replace images are links themselves.
+    linked = _MARKDOWN_LINK.sub(markdown_link, markdown)
+    return _HTML_IMAGE.sub(html_image, _MARKDOWN_IMAGE.sub(markdown_image, linked))
 
 
 def _closers(markdown: str) -> str:
@@ -239,26 +275,28 @@ def _truncation_note(limit_text: str, artifacts_url: str, report_path: str) -> s
     )
 
 
-def comment_body(report: str, *, title: str, artifacts_url: str = "", report_path: str = "report.md") -> str:
-    """Marker + report, cut with a note when longer than GitHub's comment limit."""
+def comment_body(
+    report: str, *, title: str, artifacts_url: str = "", report_path: str = "report.md", footer: str = ""
+) -> str:
+    """Marker + report + `footer` (kept whole), the report cut with a note when longer than GitHub's limit."""
     head = f"{marker(title)}\n\n"
-    if len(head) + len(report) <= COMMENT_LIMIT:
-        return head + report
+    if len(head) + len(report) + len(footer) <= COMMENT_LIMIT:
+        return head + report + footer
     note = _truncation_note(f"{COMMENT_LIMIT:,} characters", artifacts_url, report_path)
-    return head + fit_markdown(report, COMMENT_LIMIT - len(head) - len(note)) + note
+    return head + fit_markdown(report, COMMENT_LIMIT - len(head) - len(note) - len(footer)) + note + footer
 
 
-def summary_text(report: str, *, artifacts_url: str = "", report_path: str = "report.md") -> str:
-    """The report for the job summary, cut with a note when over GitHub's 1 MiB per step."""
+def summary_text(report: str, *, artifacts_url: str = "", report_path: str = "report.md", footer: str = "") -> str:
+    """The report for the job summary + `footer` (kept whole), cut with a note when over GitHub's 1 MiB per step."""
 
     def utf8_size(text: str) -> int:
         return len(text.encode("utf-8"))
 
     text = report if report.endswith("\n") else report + "\n"
-    if utf8_size(text) <= SUMMARY_LIMIT:
-        return text
+    if utf8_size(text) + utf8_size(footer) <= SUMMARY_LIMIT:
+        return text + footer
     note = _truncation_note("1 MiB for a job summary", artifacts_url, report_path)
-    return fit_markdown(text, SUMMARY_LIMIT - utf8_size(note), size=utf8_size) + note
+    return fit_markdown(text, SUMMARY_LIMIT - utf8_size(note) - utf8_size(footer), size=utf8_size) + note + footer
 
 
 def append_summary(path: Path, text: str) -> None:
@@ -363,7 +401,7 @@ def upsert_comment(thread: _Thread, body: str, title_marker: str, policy: RetryP
             attempt += 1
 
 
-def _github_message(error: GithubException) -> str:
+def github_message(error: GithubException) -> str:
     data = error.data
     message = data.get("message") if isinstance(data, dict) else data
     return " ".join(str(message or "no message").split())[:200]
@@ -380,7 +418,7 @@ def publish(
     except RateLimitExceededException:
         raise CommentError(f"GitHub rate limit exceeded while commenting on {target.describe()}; retry later") from None
     except GithubException as error:
-        status, message = error.status, _github_message(error)
+        status, message = error.status, github_message(error)
         if status == 403:
             raise MissingPermission(target, f"403 {message}") from None
         if status == 401:

@@ -7,13 +7,7 @@ from pathlib import Path
 
 from reporting.metrics import MetricsError
 
-FILENAME = "predictions.csv"
 COLUMNS = ("id", "label", "prediction")  # and confidence, which the comparison does not need
-
-
-def predictions_beside(metrics_path: str | Path) -> Path:
-    """Where a run (or a baseline) keeps its predictions: `predictions.csv` in the folder of its metrics.json."""
-    return Path(metrics_path).with_name(FILENAME)
 
 
 def load_predictions(path: str | Path) -> dict[str, tuple[str, str]]:

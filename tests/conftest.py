@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, git
 
 
 def train(out: Path, *args: str) -> Path:
@@ -84,3 +84,15 @@ def untrained_checkpoint(tmp_path: Path) -> Path:
         ),
     )
     return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository on branch main whose only commit has no training code yet."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    (repo / "README.md").write_text("first commit: no training code\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "--quiet", "-m", "README only")
+    return repo

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,3 +21,35 @@ def project_context(run: Result | None = None, *, repeat: bool = False, **overri
     config = Config(project_location=str(ROOT), overrides=overrides)
     config.load_project()
     return MockContext(config=config, run=Result() if run is None else run, repeat=repeat)  # a failed Result is falsy
+
+
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+
+def git(repo: Path, *args: str) -> str:
+    command = ["git", "-C", str(repo), "-c", "user.name=Test", "-c", "user.email=test@example.com", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
+PROJECT = ("core", "training", "commands", "tasks.py", "invoke.yaml")  # what `invoke train` needs
+
+
+def set_epochs(repo: Path, epochs: int) -> None:
+    """Set train.epochs in the repository's invoke.yaml, as a pull request might."""
+    config = repo / "invoke.yaml"
+    config.write_text(re.sub(r"(?m)^  epochs: \S+", f"  epochs: {epochs}", config.read_text(), count=1))
+
+
+def add_training_commit(repo: Path, epochs: int | None = None) -> str:
+    """Commit this project's training code and tasks (optionally with train.epochs set in its invoke.yaml) on
+    top; return the new commit id."""
+    for name in PROJECT:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, repo / name, ignore=_IGNORE)
+        else:
+            shutil.copy(ROOT / name, repo / name)
+    if epochs is not None:
+        set_epochs(repo, epochs)
+    git(repo, "add", *PROJECT)
+    git(repo, "commit", "--quiet", "-m", "training code")
+    return git(repo, "rev-parse", "HEAD")

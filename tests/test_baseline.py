@@ -3,51 +3,19 @@
 from __future__ import annotations
 
 import json
-import shlex
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, project_context
+from helpers import add_training_commit, git, set_epochs
 
-import tasks
-from reporting.baseline import knows_split_seed, no_baseline_note, training_command
+from reporting.baseline import commits_behind, no_baseline_note, training_command, training_env
 from reporting.cli import main
 from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
-IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
-
-
-def git(repo: Path, *args: str) -> str:
-    command = ["git", "-C", str(repo), "-c", "user.name=Test", "-c", "user.email=test@example.com", *args]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A git repository on branch main whose only commit has no training code yet."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch", "main")
-    (repo / "README.md").write_text("first commit: no training code\n")
-    git(repo, "add", "README.md")
-    git(repo, "commit", "--quiet", "-m", "README only")
-    return repo
-
-
-def add_training_commit(repo: Path) -> str:
-    """Commit this project's training code (core/ and training/) on top; return the new commit id."""
-    for package in ("core", "training"):
-        shutil.copytree(ROOT / package, repo / package, ignore=IGNORE)
-    git(repo, "add", "core", "training")
-    git(repo, "commit", "--quiet", "-m", "training code")
-    return git(repo, "rev-parse", "HEAD")
-
 
 def baseline(repo: Path, ref: str, out: Path, *extra: str) -> int:
-    return main(["baseline", f"--ref={ref}", "--out", str(out), "--repo", str(repo), *extra])
+    return main(["baseline", f"--ref={ref}", "--out", str(out), "--repo", str(repo), "--source", "train", *extra])
 
 
 def test_ref_without_training_code_writes_no_metrics_but_notes_why(
@@ -111,37 +79,80 @@ def test_training_flags_are_checked_as_python_m_training_does(
     assert err.startswith("python -m reporting baseline: error: ") and message in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize(("epochs", "seed"), [(None, 0), (4, 7)], ids=["default-epochs", "explicit"])
-def test_training_command_is_the_one_invoke_train_runs(epochs: int | None, seed: int) -> None:
-    """The baseline trains with `invoke train`'s very command (same flags), run by this interpreter."""
-    c = project_context()
-    tasks.train(c, seed=str(seed), artifacts="scratch", **({"epochs": str(epochs)} if epochs else {}))
-    invoke_train = shlex.split(c.run.call_args.args[0])
+def test_training_command_runs_the_refs_own_invoke_train_with_only_the_overrides_given() -> None:
+    """The baseline runs the ref's own `invoke train` with this interpreter; only flags given become flags."""
 
-    command = training_command(dataset="digits", seed=seed, epochs=epochs, out=Path("scratch"), split_seed=0)
+    plain = training_command({})
+    overridden = training_command({"epochs": 3, "seed": 7})
 
-    assert command == invoke_train
-    assert command[0] == sys.executable
+    assert plain == [sys.executable, "-m", "invoke", "train"]
+    assert overridden == [*plain, "--epochs", "3", "--seed", "7"]
+
+
+def test_training_env_keeps_this_checkouts_settings_out(tmp_path: Path) -> None:
+    """INVOKE_* settings of this checkout (and this PR's GITHUB_SHA, and the token) do not reach the ref's training; its
+    artifacts go to the scratch folder through INVOKE_ARTIFACTS, whatever the ref calls its flag; its `python`
+    is this interpreter."""
+    env = {"PATH": "/bin", "INVOKE_TRAIN_EPOCHS": "3", "INVOKE_ARTIFACTS": "mine", "GITHUB_SHA": "0" * 40}
+    env |= {"GITHUB_TOKEN": "ghs_secret", "REPO_TOKEN": "ghp_secret"}
+
+    made = training_env(env, tmp_path)
+
+    assert made == {"PATH": f"{Path(sys.executable).parent}:/bin", "INVOKE_ARTIFACTS": str(tmp_path)}
+
+
+def test_a_pr_changing_its_epochs_gets_the_base_branchs_own_result(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug of issue 10: a PR that sets train.epochs in invoke.yaml (and in INVOKE_TRAIN_EPOCHS) is compared
+    with main trained by main's own invoke.yaml, not with main trained the PR's way."""
+    main_commit = add_training_commit(repo, epochs=2)
+    git(repo, "switch", "--quiet", "-c", "pr")
+    set_epochs(repo, 1)
+    git(repo, "commit", "--quiet", "-am", "train for 1 epoch")
+    monkeypatch.setenv("INVOKE_TRAIN_EPOCHS", "1")
+    out = tmp_path / "baseline" / "metrics.json"
+
+    code = baseline(repo, "main", out)
+
+    made = json.loads(out.read_text())
+    assert code == EXIT_OK
+    assert made["run"]["epochs"] == 2
+    assert made["baseline_source"] == {"kind": "train", "ref": "main", "git_ref": "main", "commit": main_commit}
+
+
+def test_commits_behind_counts_from_an_ancestor_only(repo: Path) -> None:
+    """0 for the same commit, N for an ancestor N commits back, None for a commit that is not an ancestor."""
+    first = git(repo, "rev-parse", "HEAD")
+    for n in range(2):
+        git(repo, "commit", "--quiet", "--allow-empty", "-m", f"empty {n}")
+    head = git(repo, "rev-parse", "HEAD")
+
+    counts = [commits_behind(repo, first, head), commits_behind(repo, head, head), commits_behind(repo, head, first)]
+
+    assert counts == [2, 0, None]
 
 
 def test_training_that_fails_at_the_ref_is_exit_1_and_noted(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """Training code that fails at the ref is a runtime failure (exit 1), not bad input; an older baseline (and its
-    predictions) goes and the note for the report says why there is none."""
+    """Training code that fails at the ref is a runtime failure (exit 1), not bad input; an older baseline goes
+    and the note for the report says why there is none."""
     (repo / "training").mkdir()
     (repo / "training" / "__main__.py").write_text("raise SystemExit(5)\n")
-    git(repo, "add", "training")
+    (repo / "tasks.py").write_text(
+        "from invoke import task\n\n\n@task\ndef train(c):\n    c.run('python -m training')\n"
+    )
+    git(repo, "add", "training", "tasks.py")
     git(repo, "commit", "--quiet", "-m", "broken training")
     out = tmp_path / "metrics.json"
     out.write_text("{}")
-    (tmp_path / "predictions.csv").write_text("id,label,prediction,confidence\n")
 
     code = baseline(repo, "main", out)
 
     assert code == EXIT_FAILED
     assert "python -m reporting baseline: error: training " in capsys.readouterr().err
-    assert not out.exists() and not (tmp_path / "predictions.csv").exists()
+    assert not out.exists()
     assert "failed (exit code 5)" in no_baseline_note(out).read_text()
 
 
@@ -160,8 +171,9 @@ def test_outside_a_repository_is_a_one_line_error(tmp_path: Path, capsys: pytest
 def test_baseline_reproduces_the_refs_training_exactly(
     repo: Path, tmp_path: Path, trained_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Training the ref in a worktree gives the very metrics and predictions of a direct run of the same code and
-    flags, records the ref and commit it came from, and leaves no worktree behind."""
+    """Training the ref in a worktree gives the very metrics of a direct run of the same code and flags (given
+    on the command line: they override the ref's invoke.yaml, and the baseline records them), records the
+    ref and commit it came from, and leaves no worktree behind."""
     commit = add_training_commit(repo)
     direct = json.loads((trained_checkpoint / "metrics.json").read_text())
     epochs, seed = direct["run"]["epochs"], direct["run"]["seed"]
@@ -170,28 +182,15 @@ def test_baseline_reproduces_the_refs_training_exactly(
     no_baseline_note(out).write_text("from an earlier run\n")
     monkeypatch.setenv("GITHUB_SHA", "0" * 40)  # in CI this names the PR's commit, never the baseline's
 
-    code = baseline(repo, "main", out, "--epochs", str(epochs), "--seed", str(seed), "--split-seed", "0")
+    code = baseline(repo, "main", out, "--epochs", str(epochs), "--seed", str(seed))
 
     made = json.loads(out.read_text())
     assert code == EXIT_OK
-    assert made["baseline_source"] == {"ref": "main", "commit": commit}
+    assert made["baseline_source"]["commit"] == commit
+    assert made["baseline_source"]["overrides"] == {"seed": seed, "epochs": epochs}
     assert not no_baseline_note(out).exists()
     assert made["run"]["commit"] == commit
     for key in ("accuracy", "macro_f1", "per_class", "confusion_matrix", "best_epoch"):
         assert made[key] == direct[key], key
     assert [row["val_loss"] for row in made["history"]] == [row["val_loss"] for row in direct["history"]]
     assert git(repo, "worktree", "list").count("\n") == 0
-    assert (out.parent / "predictions.csv").read_text() == (trained_checkpoint / "predictions.csv").read_text()
-
-
-def test_split_seed_is_passed_only_to_training_code_that_knows_it(repo: Path) -> None:
-    """A ref from before --split-seed (which split with --seed) is trained without the flag it would refuse."""
-    (repo / "training").mkdir()
-    (repo / "training" / "cli.py").write_text('parser.add_argument("--seed")\n')
-    git(repo, "add", "training")
-    git(repo, "commit", "--quiet", "-m", "old training")
-    old = git(repo, "rev-parse", "HEAD")
-    (repo / "training" / "cli.py").write_text('parser.add_argument("--seed")\nparser.add_argument("--split-seed")\n')
-    git(repo, "commit", "--quiet", "-am", "split seed")
-
-    assert (knows_split_seed(repo, old), knows_split_seed(repo, git(repo, "rev-parse", "HEAD"))) == (False, True)

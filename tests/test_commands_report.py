@@ -36,17 +36,30 @@ def test_report_command(options: dict, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("epochs", "expected_tail"),
-    [(None, "--seed 0"), (5, "--seed 0 --epochs 5")],
-    ids=["dataset-default-epochs", "explicit-epochs"],
+    ("options", "expected_tail"),
+    [
+        ({}, "--source auto"),
+        ({"source": "train", "epochs": 5, "seed": 0}, "--source train --seed 0 --epochs 5"),
+        (
+            {"source": "github", "workflow": "cml.yaml", "artifact": "r"},
+            "--source github --workflow cml.yaml --artifact r",
+        ),
+    ],
+    ids=["auto-no-overrides", "train-overrides", "github-workflow"],
 )
-def test_baseline_command(epochs: int | None, expected_tail: str) -> None:
-    """The baseline trains with the same dataset, seed and epochs flags as `invoke train`."""
+def test_baseline_command(options: dict, expected_tail: str) -> None:
+    """Only the training flags given are passed (they override the ref's own invoke.yaml); seed 0 is a value."""
 
-    command = baseline_command(ref="origin/main", out="baseline/metrics.json", dataset="digits", seed=0, epochs=epochs)
+    command = baseline_command(ref="origin/main", out="baseline/metrics.json", **options)
 
-    expected = "python -m reporting baseline --ref origin/main --out baseline/metrics.json --dataset digits "
-    assert command == expected + expected_tail
+    assert command == "python -m reporting baseline --ref origin/main --out baseline/metrics.json " + expected_tail
+
+
+def test_baseline_command_refuses_an_unknown_source() -> None:
+    """A --source other than auto, github or train is a ValueError naming the flag (the task exits 2)."""
+
+    with pytest.raises(ValueError, match="--source must be one of auto, github, train"):
+        baseline_command(ref="origin/main", out="b.json", source="gitlab")
 
 
 def test_report_task_defaults_come_from_invoke_yaml() -> None:
@@ -102,28 +115,30 @@ def test_report_task_leaves_out_rules_set_to_null() -> None:
     )
 
 
-def test_baseline_task_uses_the_train_config() -> None:
-    """`invoke baseline` trains the configured ref with invoke.yaml's train settings."""
-    c = project_context()
+def test_baseline_task_leaves_the_training_config_to_the_ref() -> None:
+    """`invoke baseline` passes none of this checkout's train settings (the bug of issue 10: a PR setting
+    train.epochs got a baseline trained its way); source, workflow and artifact come from invoke.yaml."""
+    c = project_context(train={"epochs": 3, "seed": 5, "dataset": "mnist"})
 
     tasks.baseline(c)
 
     c.run.assert_called_once_with(
-        f"{PY} -m reporting baseline --ref origin/main --out baseline/metrics.json --dataset digits --seed 0"
-        " --split-seed 0",
+        f"{PY} -m reporting baseline --ref origin/main --out baseline/metrics.json --source auto"
+        " --workflow cml.yaml --artifact cml-report",
         echo=True,
         pty=False,
     )
 
 
 def test_baseline_task_flags_override_the_defaults() -> None:
-    """Ref, output and the training flags can all be given on the command line."""
+    """Ref, output, source and the training overrides can all be given on the command line."""
     c = project_context()
 
-    tasks.baseline(c, ref="v1.0", out="b/m.json", epochs="3", seed="7", dataset="mnist", split_seed="2")
+    tasks.baseline(c, ref="v1.0", out="b/m.json", source="train", epochs="3", seed="7", dataset="mnist")
 
     c.run.assert_called_once_with(
-        f"{PY} -m reporting baseline --ref v1.0 --out b/m.json --dataset mnist --seed 7 --split-seed 2 --epochs 3",
+        f"{PY} -m reporting baseline --ref v1.0 --out b/m.json --source train --workflow cml.yaml"
+        " --artifact cml-report --dataset mnist --seed 7 --epochs 3",
         echo=True,
         pty=False,
     )
@@ -135,7 +150,7 @@ def test_baseline_task_passes_any_number_given_on_to_be_checked() -> None:
 
     tasks.baseline(c, epochs="0")
 
-    assert c.run.call_args.args[0].endswith("--seed 0 --split-seed 0 --epochs 0")
+    assert c.run.call_args.args[0].endswith("--epochs 0")
 
 
 def test_baseline_task_refuses_a_flag_that_is_not_a_number() -> None:

@@ -4,11 +4,13 @@ never the token."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 from fake_github import PULL_REQUEST, READ_TOKEN, WRITE_TOKEN, FakeGitHub
+from fake_metrics import three_classes
 from helpers import ROOT
 
 from reporting.cli import main
@@ -78,7 +80,7 @@ def test_two_runs_on_a_pr_leave_one_comment_updated(github, report, tmp_path, ca
 
 
 def test_report_goes_to_the_job_summary_with_images_pointing_at_the_run(github, report, tmp_path):
-    """The job summary gets the report; relative images point at the run's artifacts, not a public host."""
+    """Without the artifact's URL, the job summary's relative images point at the run's artifacts."""
     env = pr_env(github, tmp_path)
 
     main(args(report), env)
@@ -89,6 +91,35 @@ def test_report_goes_to_the_job_summary_with_images_pointing_at_the_run(github, 
         "`training_curves.png` in the [run's artifacts](https://github.example/octo/cml/actions/runs/4242)" in summary
     )
     assert "![curves]" not in github.issue_comments[PULL_REQUEST][0]["body"]
+
+
+RELATIVE_LINK = re.compile(r"""\]\((?![a-z][a-z0-9+.-]*:|#)[^)]*\)|<img\b[^>]*\bsrc=["'](?![a-z][a-z0-9+.-]*:)""")
+
+
+def test_comment_and_summary_of_a_rendered_report_link_the_run_and_artifact_never_a_relative_file(github, tmp_path):
+    """A real report (with its plots linked relatively, as they resolve inside the artifact) is published with
+    no relative link in the comment or the job summary: both link the run page and the report artifact."""
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    (artifacts / "metrics.json").write_text(json.dumps(three_classes()), encoding="utf-8")
+    for png in ("confusion_matrix.png", "training_curves.png"):
+        (artifacts / png).write_bytes(b"\x89PNG\r\n\x1a\n")
+    assert main(["render", "--artifacts", str(artifacts)]) == EXIT_OK
+    rendered = (artifacts / "report.md").read_text(encoding="utf-8")
+    artifact_url = "https://github.example/octo/cml/actions/runs/4242/artifacts/77"
+    env = pr_env(github, tmp_path, CML_REPORT_URL=artifact_url)
+
+    code = main(args(artifacts / "report.md"), env)
+
+    body = github.issue_comments[PULL_REQUEST][0]["body"]
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    links = f"[workflow run](https://github.example/octo/cml/actions/runs/4242) · [report artifact]({artifact_url})"
+    assert code == EXIT_OK
+    assert RELATIVE_LINK.search(rendered), "the report inside the artifact keeps its relative plot links"
+    for published in (body, summary):
+        assert RELATIVE_LINK.search(published) is None
+        assert f"`confusion_matrix.png` in the [report artifact]({artifact_url})" in published
+        assert links in published
 
 
 def test_push_publishes_a_commit_comment(github, report, tmp_path, capsys):

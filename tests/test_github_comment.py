@@ -14,6 +14,7 @@ from reporting.github_comment import (
     CommentError,
     Connection,
     MissingPermission,
+    ReportLinks,
     RetryPolicy,
     Target,
     comment_body,
@@ -21,10 +22,11 @@ from reporting.github_comment import (
     fit_markdown,
     github_client,
     is_sticky,
-    link_local_images,
+    link_local_files,
     marker,
     parse_target,
     publish,
+    report_links,
     resolve_target,
     run_url,
     summary_text,
@@ -267,21 +269,76 @@ def test_summary_over_one_mebibyte_is_cut_with_a_note():
 @pytest.mark.parametrize(
     ("markdown", "expected"),
     [
-        ("![Confusion](confusion_matrix.png)", "_Confusion: `confusion_matrix.png` in the [run's artifacts](RUN)_"),
+        ("![Confusion](confusion_matrix.png)", "_Confusion: `confusion_matrix.png` in the [report artifact](ART)_"),
         (
             '<img src="plots/curves.png" alt="Curves" width="400">',
-            "_Curves: `plots/curves.png` in the [run's artifacts](RUN)_",
+            "_Curves: `plots/curves.png` in the [report artifact](ART)_",
+        ),
+        (
+            "see [the text report](classification_report.txt)",
+            "see the text report (`classification_report.txt` in the [report artifact](ART))",
         ),
         ("![badge](https://img.shields.io/badge/x-y-green)", "![badge](https://img.shields.io/badge/x-y-green)"),
+        (
+            "[docs](https://example.com/a.png) and [below](#per-class)",
+            "[docs](https://example.com/a.png) and [below](#per-class)",
+        ),
     ],
-    ids=["markdown-relative", "html-relative", "absolute-kept"],
+    ids=["markdown-image", "html-image", "markdown-link", "absolute-image-kept", "web-link-and-anchor-kept"],
 )
-def test_relative_images_become_pointers_to_the_run_artifacts(markdown, expected):
-    """Relative images (unrenderable in a comment) point at the run's artifacts; nothing is uploaded."""
+def test_relative_images_and_links_point_at_the_report_artifact(markdown, expected):
+    """Relative images and links (they do not resolve in a comment) point at the report artifact; web addresses
+    and anchors stay; nothing is uploaded."""
 
-    result = link_local_images(markdown, "RUN")
+    result = link_local_files(markdown, ReportLinks(run="RUN", artifact="ART"))
 
     assert result == expected
+
+
+@pytest.mark.parametrize(
+    ("links", "pointer", "footer"),
+    [
+        (
+            ReportLinks(run="RUN", artifact="ART"),
+            "in the [report artifact](ART)",
+            "\n---\n[workflow run](RUN) · [report artifact](ART) (report.md with the plots)\n",
+        ),
+        (ReportLinks(run="RUN"), "in the [run's artifacts](RUN)", "\n---\n[workflow run](RUN)\n"),
+        (ReportLinks(), "in the artifacts", ""),
+    ],
+    ids=["run-and-artifact", "run-only", "outside-actions"],
+)
+def test_report_links_point_at_what_is_known(links, pointer, footer):
+    """Files point at the artifact when its URL is known, else the run; the footer links both, or nothing."""
+
+    assert (links.pointer(), links.footer()) == (pointer, footer)
+
+
+def test_report_links_come_from_the_actions_environment():
+    """The run from GITHUB_* variables; the artifact from CML_REPORT_URL, ignored unless it is a web address."""
+    env = {
+        "GITHUB_REPOSITORY": REPOSITORY,
+        "GITHUB_RUN_ID": "9",
+        "CML_REPORT_URL": "https://github.com/a/b/artifacts/1",
+    }
+
+    links = report_links(env)
+    not_a_url = report_links({**env, "CML_REPORT_URL": "javascript:alert(1)"})
+
+    assert links == ReportLinks(
+        run=f"https://github.com/{REPOSITORY}/actions/runs/9", artifact="https://github.com/a/b/artifacts/1"
+    )
+    assert not_a_url.artifact == ""
+
+
+def test_footer_survives_the_cut_of_a_long_report():
+    """A report over the comment limit is cut, but the links to the run and artifact stay at the end."""
+    footer = ReportLinks(run="RUN", artifact="ART").footer()
+
+    body = comment_body("line\n" * 20_000, title=TITLE, artifacts_url="RUN", footer=footer)
+
+    assert len(body) <= COMMENT_LIMIT
+    assert body.endswith(footer)
 
 
 # --- against the fake GitHub ---------------------------------------------------------------

@@ -220,7 +220,7 @@ def test_invoke_report_on_real_runs_gates_a_worse_model(trained_checkpoint: Path
     assert "> **Quality gate failed**" in weak_report and "accuracy fell" in weak_report
     assert re.search(r"\*\*Accuracy \d+\.\d\d%\*\* \(\+\d+\.\d\d pp vs baseline;", good_report)
     assert re.search(
-        r"\*\*-\d+\.\d\d pp\*\*: \d+ fixed, \d+ broken, \d+ unchanged, McNemar p = [^:]+: significant", weak_report
+        r"\*\*-\d+\.\d\d pp\*\*: \d+ fixed, \d+ broken, \d+ unchanged, McNemar p [^:]+: significant", weak_report
     )
     assert "dataset `digits` · split train 1257 / val 180 / test 360" in good_report
 

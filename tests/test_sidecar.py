@@ -14,16 +14,20 @@ from training.sidecar import ForkedSidecar, InProcessSidecar
 HISTORY = [{"epoch": 1, "train_loss": 1.0, "val_loss": 0.9, "val_accuracy": 0.5, "lr": 0.001}]
 
 
-def test_forked_and_in_process_sidecars_load_the_same_splits() -> None:
-    """The forked child's splits are identical to loading in this process."""
-    options = TrainConfig(seed=5).data_options()
+def splits_from_child_and_here(options: dict):
+    """(the forked sidecar's splits, the in-process sidecar's splits) for the same options."""
     forked = ForkedSidecar(options)
-
     try:
         from_child = forked.splits()
     finally:
         forked.close()
-    here = InProcessSidecar(options).splits()
+    return from_child, InProcessSidecar(options).splits()
+
+
+def test_forked_and_in_process_sidecars_load_the_same_splits() -> None:
+    """The forked child's splits are identical to loading in this process."""
+    options = TrainConfig(seed=5).data_options()
+    from_child, here = splits_from_child_and_here(options)
 
     for name in ("train", "val", "test"):
         assert np.array_equal(getattr(from_child, name).images, getattr(here, name).images)
@@ -119,3 +123,19 @@ def test_a_parent_that_stops_early_leaves_the_child_quiet(capfd: pytest.CaptureF
 
     assert sidecar._process.exitcode == 0
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_folder_splits_cross_the_pipe_as_memmaps_of_the_same_files(tmp_path: Path) -> None:
+    """A folder dataset's splits arrive as memmaps of the cache's files (mapped again, not copied through the pipe)."""
+    from benchmarks.image_folder import write_shapes_folder
+
+    root = write_shapes_folder(tmp_path / "shapes", 40, 8)
+    options = TrainConfig(dataset=f"folder:{root}", image_size=8, data_dir=str(tmp_path / "data")).data_options()
+    from_child, here = splits_from_child_and_here(options)
+
+    for name in ("train", "val", "test"):
+        child_images, own_images = getattr(from_child, name).images, getattr(here, name).images
+        assert isinstance(child_images, np.memmap)
+        assert str(child_images.filename) == str(own_images.filename)
+        assert np.array_equal(child_images, own_images)
+        assert getattr(from_child, name).ids == getattr(here, name).ids

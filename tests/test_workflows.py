@@ -28,6 +28,9 @@ PIP_LINE = re.compile(r"(?:python -m )?pip install(?: -r requirements[\w.-]*\.tx
 PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
 COMMENT_WRITES = {"pull-requests", "contents"}  # the scopes that posting PR / commit comments needs
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+# A GPU runner sets the repository variable CML_TORCH_INDEX_URL to a cu* index; every other job is on the CPU one.
+TORCH_INDEX_CHOICES = {TORCH_CPU_INDEX, f"${{{{ vars.CML_TORCH_INDEX_URL || '{TORCH_CPU_INDEX}' }}}}"}
+RUNS_ON_FROM_VARIABLE = "${{ fromJSON(vars.CML_RUNS_ON || '\"ubuntu-latest\"') }}"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -130,17 +133,32 @@ def test_jobs_declare_least_permissions_and_write_comments_only_where_they_comme
     writes = {scope for scope, level in permissions.items() if level == "write"}
     if writes & COMMENT_WRITES:
         assert invoked_tasks(job) == ["comment"]
+    assert permissions.get("actions") in (None, "read")
+
+
+@pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
+def test_actions_read_goes_only_to_a_job_whose_token_reaches_invoke_baseline_alone(workflow, name, job):
+    """`actions: read` (to download the base branch's run artifact) only where `invoke baseline` is the one step
+    given the token: training and everything else run without it."""
+    with_token = [step.get("run") for step in job.get("steps", []) if "GITHUB_TOKEN" in step.get("env", {})]
+
+    reads_actions = job.get("permissions", {}).get("actions") == "read"
+
+    assert reads_actions == ("invoke baseline" in with_token)
+    if reads_actions:
+        assert with_token == ["invoke baseline"]
 
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
 def test_jobs_installing_requirements_txt_take_torch_from_the_cpu_index(workflow, name, job):
-    """A job that installs requirements.txt gets PyTorch's CPU wheels (PIP_EXTRA_INDEX_URL), not the CUDA build."""
+    """A job that installs requirements.txt gets PyTorch's CPU wheels (PIP_EXTRA_INDEX_URL), not the CUDA build,
+    unless the repository variable CML_TORCH_INDEX_URL names a CUDA index for a GPU runner."""
     installs = [line for line in run_lines(job) if PIP_LINE.fullmatch(line) and " -r requirements.txt" in line]
 
     index = job.get("env", {}).get("PIP_EXTRA_INDEX_URL")
 
     if installs:
-        assert index == TORCH_CPU_INDEX
+        assert index in TORCH_INDEX_CHOICES
 
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
@@ -197,7 +215,7 @@ def test_cml_workflow_trains_read_only_and_comments_in_jobs_of_their_own():
     assert workflow["on"]["push"]["branches"] == ["main"] and "pull_request" in workflow["on"]
     assert set(by_name) == {"report", "comment-pr", "comment-commit"}
     assert invoked_tasks(report) == ["train", "baseline", "report"]
-    assert report["permissions"] == {"contents": "read"}
+    assert report["permissions"] == {"contents": "read", "actions": "read"}
     assert report["steps"][0]["with"]["fetch-depth"] == 0
     assert comment_pr["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert comment_commit["permissions"] == {"contents": "write"}
@@ -220,7 +238,18 @@ def test_cml_uploads_the_report_even_when_the_gate_fails_and_names_it_for_the_co
     assert {"artifacts/report.md", "artifacts/metrics.json", "artifacts/*.png"} <= set(paths)
     assert all(path.startswith("artifacts/") for path in paths), "the download into artifacts/ relies on one root"
     assert job["outputs"]["report-artifact"] == "${{ steps.upload-report.outputs.artifact-id }}"
-    assert not any("GITHUB_TOKEN" in step.get("env", {}) for step in steps)
+    assert job["outputs"]["report-url"] == "${{ steps.upload-report.outputs.artifact-url }}"
+
+
+def test_cml_training_runs_on_the_runner_the_repository_variable_names():
+    """The job that trains takes `runs-on` from vars.CML_RUNS_ON (a JSON label list, or a JSON string;
+    default ubuntu-latest); the comment jobs, which train nothing, stay on GitHub's hosted runners."""
+    by_name = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))
+
+    runs_on = {name: job["runs-on"] for name, job in by_name.items()}
+
+    assert runs_on.pop("report") == RUNS_ON_FROM_VARIABLE
+    assert set(runs_on.values()) == {"ubuntu-latest"}
 
 
 @pytest.mark.parametrize("job_name", ["comment-pr", "comment-commit"], ids=["pr", "push"])
@@ -241,17 +270,26 @@ def test_cml_comment_jobs_run_after_a_failed_gate_on_the_downloaded_report(job_n
     assert download < comment
     assert "pip install -r requirements-report.txt -c requirements.lock" in run_lines(job)
     assert with_token == [steps[comment]]
-    assert steps[comment]["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
+    assert steps[comment]["env"] == {
+        "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}",
+        "CML_REPORT_URL": "${{ needs.report.outputs.report-url }}",  # the comment links the artifact
+    }
 
 
-def test_pull_request_baseline_uses_the_pr_base_branch_through_env():
-    """The base branch reaches `invoke baseline` (PRs only) via INVOKE_BASELINE_REF, not an expression in `run:`."""
+def test_baseline_is_the_pr_base_branch_or_the_pushed_commits_parent_through_env():
+    """`invoke baseline` runs on PRs (the base branch) and pushes (the parent commit), told the ref via
+    INVOKE_BASELINE_REF, not an expression in `run:`; it alone gets the token (to download the run artifact),
+    after training, and a baseline that cannot be made does not fail the job."""
     steps = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))["report"]["steps"]
 
     baseline = next(step for step in steps if step.get("run") == "invoke baseline")
 
-    assert baseline["if"] == "github.event_name == 'pull_request'"
-    assert baseline["env"] == {"INVOKE_BASELINE_REF": "origin/${{ github.base_ref }}"}
+    assert "if" not in baseline
+    assert baseline["env"] == {
+        "INVOKE_BASELINE_REF": "${{ github.event_name == 'pull_request' && format('origin/{0}', github.base_ref)"
+        " || 'HEAD~1' }}",
+        "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}",
+    }
     assert baseline["continue-on-error"] is True
 
 

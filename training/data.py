@@ -1,29 +1,32 @@
-"""Datasets as in-memory arrays, split stratified into train / validation / test.
+"""Datasets as arrays, split stratified into train / validation / test.
 
-Every dataset is brought to float pixels in [0, 1], shape (N, 1, H, W), bright ink on a
-dark background. Loading needs no torch (torchvision only for mnist and folders), so it can
-run in the sidecar process; training turns the arrays into tensors without a copy, and
-small datasets stay in memory so batching costs nothing.
+The bundled and downloaded datasets are brought to float pixels in [0, 1], shape (N, 1, H, W),
+bright ink on a dark background, held in memory so batching costs nothing. Folder datasets are
+decoded once into a uint8 cache on disk (training.folder_cache) and each split is a uint8 memmap
+(N, C, H, W): memory stays bounded whatever the folder's size. Loading needs no torch (torchvision
+only for mnist), so it can run in the sidecar process; training turns the arrays into tensors
+without a copy.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from core.messages import first_line
-from core.preprocess import IMAGE_SUFFIXES
 from training.config import DataError, validate_dataset_name
-from training.fingerprint import arrays_fingerprint, folder_fingerprint, samples_fingerprint
+from training.fingerprint import arrays_fingerprint, samples_fingerprint
 
 
 @dataclass
 class Split:
-    images: np.ndarray  # float32 (N, 1, H, W) in [0, 1]; a torch.Tensor after as_tensors()
+    images: np.ndarray  # float32 (N, 1, H, W) in [0, 1], or a uint8 memmap (N, C, H, W); a tensor after as_tensors()
     targets: np.ndarray  # int64 (N,)
-    ids: list[str]  # one per sample, stable across runs: "digits/<i>", a folder image's relative path, "test/<i>"
+    # One per sample, the same in every run: "digits/<index>", a folder image's path relative to the root (posix),
+    # "train/<i>" or "test/<i>" in an mnist-style dataset's official sets.
+    ids: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -40,7 +43,7 @@ class Splits:
     val: Split
     test: Split
     labels: list[str]  # class names, index = target
-    dataset_fingerprint: str  # sha256 of the whole dataset's content (training.fingerprint)
+    dataset_fingerprint: str = ""  # sha256 of the whole dataset's content (training.fingerprint)
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -79,10 +82,10 @@ def load_splits(
     if kind == "digits":
         pixels, targets, labels = _load_digits()
         ids = np.array([f"digits/{index}" for index in range(len(targets))])
-        fingerprint = arrays_fingerprint(pixels, targets)
     elif kind == "folder":
-        pixels, targets, labels, ids = _load_folder(Path(path), image_size)
-        fingerprint = folder_fingerprint(path)
+        return _folder_splits(
+            Path(path), Path(data_dir), image_size, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+        )
     else:
         return _load_torchvision(kind, Path(data_dir), seed=seed, val_fraction=val_fraction)
     train_idx, val_idx, test_idx = stratified_split(
@@ -93,7 +96,7 @@ def load_splits(
         val=_to_split(pixels[val_idx], targets[val_idx], ids[val_idx]),
         test=_to_split(pixels[test_idx], targets[test_idx], ids[test_idx]),
         labels=labels,
-        dataset_fingerprint=fingerprint,
+        dataset_fingerprint=arrays_fingerprint(pixels, targets),
     )
 
 
@@ -131,28 +134,30 @@ def _load_digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
     return pixels, digits.target.astype(np.int64), [str(name) for name in digits.target_names]
 
 
-def _load_folder(root: Path, image_size: int) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
-    from PIL import Image, UnidentifiedImageError
-    from torchvision.datasets import ImageFolder
+def folder_cache_root(data_dir: str | Path) -> Path:
+    """Where decoded folder datasets are cached."""
+    return Path(data_dir) / ".cache" / "folders"
 
-    from core.preprocess import image_to_unit_array
 
-    def load(path: str) -> np.ndarray:
-        try:
-            with Image.open(path) as image:
-                return image_to_unit_array(image, (image_size, image_size))
-        except (OSError, UnidentifiedImageError) as exc:
-            raise DataError(f"{path}: cannot read image ({exc})") from None
+def _folder_splits(
+    root: Path, data_dir: Path, image_size: int, *, seed: int, val_fraction: float, test_fraction: float
+) -> Splits:
+    from training.folder_cache import load_folder, split_images
 
-    try:
-        folder = ImageFolder(str(root), loader=load, is_valid_file=lambda p: p.lower().endswith(IMAGE_SUFFIXES))
-    except (FileNotFoundError, OSError) as exc:
-        raise DataError(f"--dataset folder:{root}: {exc}") from None
-    if len(folder.classes) < 2:
-        raise DataError(f"--dataset folder:{root}: needs one sub-folder per class, at least two classes")
-    pixels = np.stack([folder[i][0] for i in range(len(folder))])
-    ids = np.array([Path(path).relative_to(root).as_posix() for path, _ in folder.samples])
-    return pixels, np.asarray(folder.targets, dtype=np.int64), list(folder.classes), ids
+    folder = load_folder(root, image_size, folder_cache_root(data_dir))
+    parts = dict(
+        zip(
+            ("train", "val", "test"),
+            stratified_split(folder.targets, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction),
+            strict=True,
+        )
+    )
+    images = split_images(folder, parts)
+    splits = {
+        name: Split(images=images[name], targets=folder.targets[rows], ids=[folder.ids[i] for i in rows])
+        for name, rows in parts.items()
+    }
+    return Splits(**splits, labels=folder.labels, dataset_fingerprint=folder.fingerprint)
 
 
 def _load_torchvision(kind: str, data_dir: Path, *, seed: int, val_fraction: float) -> Splits:

@@ -45,35 +45,50 @@ class TrainResult:
     interrupted: bool = False
 
 
+def unchanged(images: torch.Tensor) -> torch.Tensor:
+    return images
+
+
 def shift_batch(images: torch.Tensor, max_shift: int, background: float, generator: torch.Generator) -> torch.Tensor:
     """Translate each image by its own random (dy, dx) in [-max_shift, max_shift], filling with background."""
     if max_shift <= 0:
         return images
-    batch, _, height, width = images.shape
+    batch, channels, height, width = images.shape
     padded = F.pad(images, (max_shift,) * 4, value=background)
     # Offsets come from the CPU generator so a run is reproducible on any device.
     offsets = torch.randint(0, 2 * max_shift + 1, (2, batch), generator=generator).to(images.device)
     rows = (torch.arange(height, device=images.device) + offsets[0, :, None])[:, :, None]
     cols = (torch.arange(width, device=images.device) + offsets[1, :, None])[:, None, :]
-    samples = torch.arange(batch, device=images.device)[:, None, None]
-    return padded[samples, 0, rows, cols].unsqueeze(1)
+    samples = torch.arange(batch, device=images.device)[:, None, None, None]
+    planes = torch.arange(channels, device=images.device)[None, :, None, None]
+    return padded[samples, planes, rows[:, None], cols[:, None]]
 
 
-def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """Logits for `images`, in eval mode and without autograd."""
+def predict_logits(
+    model: nn.Module,
+    images: torch.Tensor,
+    batch_size: int = 1024,
+    to_input: Callable[[torch.Tensor], torch.Tensor] = unchanged,
+) -> torch.Tensor:
+    """Logits for `images` (each batch through `to_input` on the model's device), in eval mode, no autograd."""
+    device = next(model.parameters()).device
     model.eval()
     with torch.inference_mode():
-        return torch.cat([model(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+        return torch.cat(
+            [model(to_input(images[i : i + batch_size].to(device))) for i in range(0, len(images), batch_size)]
+        )
 
 
 def evaluate(
-    model: nn.Module, split: Split, world: World = SINGLE
+    model: nn.Module,
+    split: Split,
+    world: World = SINGLE,
+    to_input: Callable[[torch.Tensor], torch.Tensor] = unchanged,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
     """(y_true, y_pred, confidence, mean cross-entropy) of `model` on `split`; confidence is the predicted
     class's softmax probability. With several ranks each scores a shard."""
-    device = next(model.parameters()).device
     part = world.shard(len(split))
-    logits = predict_logits(model, split.images[part].to(device)).cpu()
+    logits = predict_logits(model, split.images[part], to_input=to_input).cpu()
     (loss_sum,) = world.sum(F.cross_entropy(logits, split.targets[part], reduction="sum").item())
     confidence, y_pred = logits.softmax(dim=1).max(dim=1)
     return (
@@ -117,15 +132,21 @@ def train_model(
     seed: int = 0,
     world: World = SINGLE,
     on_epoch: Callable[[EpochStats], None] = lambda stats: None,
+    to_input: Callable[[torch.Tensor], torch.Tensor] = unchanged,
 ) -> TrainResult:
     """Train `model` on `train`, validate every epoch on `val`; Ctrl-C stops after the last complete epoch.
+
+    `to_input` turns a batch of the splits' images, on the device, into model input (uint8 pixels
+    are converted per batch; float splits come standardised already).
 
     With several ranks (`model` wrapped in DistributedDataParallel) each takes its DistributedSampler
     share of every epoch in batches of batch_size / world_size, so the global batch, the number of
     steps and the schedule match a single process.
     """
     device = next(model.parameters()).device
-    images, targets = train.images.to(device), train.targets.to(device)
+    # uint8 images (possibly a memmap bigger than the device's memory) stay where they are: batches move.
+    images_device = device if train.images.dtype != torch.uint8 else train.images.device
+    images, targets = train.images.to(images_device), train.targets.to(device)
     rank_batch = math.ceil(batch_size / world.world_size)
     orders = epoch_orders(len(targets), generator, world, seed)
     # DistributedSampler pads so that every rank gets ceil(N / world_size) indices.
@@ -143,7 +164,8 @@ def train_model(
             total_loss = 0.0
             for start in range(0, len(order), rank_batch):
                 batch = order[start : start + rank_batch]
-                inputs = shift_batch(images[batch], shift, background, generator)
+                pixels = images[batch.to(images_device)].to(device)
+                inputs = shift_batch(to_input(pixels), shift, background, generator)
                 loss = F.cross_entropy(model(inputs), targets[batch])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -151,7 +173,7 @@ def train_model(
                 schedule.step()
                 total_loss += loss.item() * len(batch)
             (total_loss, seen) = world.sum(total_loss, len(order))
-            y_true, y_pred, _, val_loss = evaluate(network, val, world)
+            y_true, y_pred, _, val_loss = evaluate(network, val, world, to_input)
             val_accuracy = (y_true == y_pred).float().mean().item()
             stats = EpochStats(
                 epoch=epoch,

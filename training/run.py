@@ -7,6 +7,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from core.preprocess import Preprocessing
 from training.config import TrainConfig, UsageError
 from training.data import Splits
 from training.distributed import SINGLE, World, join_world, leave_world
-from training.loop import EpochStats, TrainResult, evaluate, train_model
+from training.loop import EpochStats, TrainResult, evaluate, train_model, unchanged
 from training.sidecar import ForkedSidecar, InProcessSidecar
 
 EXIT_INTERRUPTED = 130
@@ -67,9 +68,16 @@ def pick_device(kind: str, local_rank: int = 0) -> torch.device:
     return torch.device("cuda", local_rank)
 
 
-def standardise_splits(splits: Splits) -> Preprocessing:
-    """Standardise every split in place with the training split's statistics; return them."""
+def standardise_splits(splits: Splits) -> tuple[Preprocessing, Callable[[torch.Tensor], torch.Tensor]]:
+    """The training split's statistics, and the per-batch conversion to model input.
+
+    Float splits are standardised once, in place (the batches need nothing more); uint8 splits
+    (memmaps of a folder cache) stay as they are and each batch is scaled and standardised."""
     train_pixels = splits.train.images
+    if train_pixels.dtype == torch.uint8:
+        mean, std = uint8_mean_std(train_pixels)
+        preprocessing = Preprocessing(input_size=splits.input_size, mean=round(mean, 6), std=round(std, 6))
+        return preprocessing, lambda batch: preprocessing.standardise(batch.float().div_(255))
     preprocessing = Preprocessing(
         input_size=splits.input_size,
         mean=round(train_pixels.mean().item(), 6),
@@ -77,7 +85,19 @@ def standardise_splits(splits: Splits) -> Preprocessing:
     )
     for split in (splits.train, splits.val, splits.test):
         split.images = preprocessing.standardise(split.images)
-    return preprocessing
+    return preprocessing, unchanged
+
+
+def uint8_mean_std(pixels: torch.Tensor, chunk: int = 4096) -> tuple[float, float]:
+    """Mean and standard deviation of uint8 pixels scaled to [0, 1], read in chunks (no float copy)."""
+    total = total_sq = 0.0
+    for start in range(0, len(pixels), chunk):
+        block = pixels[start : start + chunk].double()
+        total += block.sum().item()
+        total_sq += block.square().sum().item()
+    count = pixels.numel()
+    mean = total / count
+    return mean / 255, (max(total_sq / count - mean * mean, 0.0) ** 0.5) / 255
 
 
 def epoch_logger(total: int, world: World = SINGLE):
@@ -150,7 +170,7 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
     splits = sidecar.splits().as_tensors()
     # Every rank draws the same initial weights; augmentation and dropout differ per rank.
     generator = seed_everything(config.seed, pick_threads(config.threads, splits.input_size), device)
-    preprocessing = standardise_splits(splits)
+    preprocessing, to_input = standardise_splits(splits)
     sizes = splits.sizes()
     if world.is_main:
         backend = f" ({world.backend})" if world.distributed else ""
@@ -159,7 +179,10 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
             f"{epochs} epochs on {device.type}, world size {world.world_size}{backend}",
             file=sys.stderr,
         )
-    model = ConvNet(ModelConfig(input_size=splits.input_size, num_classes=len(splits.labels))).to(device)
+    model_config = ModelConfig(
+        in_channels=splits.train.images.shape[1], input_size=splits.input_size, num_classes=len(splits.labels)
+    )
+    model = ConvNet(model_config).to(device)
     trained = model
     if world.distributed:
         from torch.nn.parallel import DistributedDataParallel
@@ -181,12 +204,13 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
         seed=config.seed,
         world=world,
         on_epoch=epoch_logger(epochs, world),
+        to_input=to_input,
     )
     if not result.history:
         print("interrupted before the first epoch finished: nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     model.load_state_dict(result.best_state)
-    y_true, y_pred, confidence, _ = evaluate(model, splits.test, world)
+    y_true, y_pred, confidence, _ = evaluate(model, splits.test, world, to_input)
     if world.is_main:
         history = [stats.as_dict() for stats in result.history]
         sidecar.request_reports(

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import sys
 import traceback
+from dataclasses import dataclass, replace
 
 from training.config import DataError
 
@@ -54,7 +56,7 @@ class ForkedSidecar:
         child_conn.close()
 
     def splits(self):
-        return self._receive()
+        return mapped_again(self._receive())
 
     def request_reports(self, **job) -> None:
         self._conn.send(job)
@@ -94,12 +96,13 @@ def _serve(conn, parent_end, load_kwargs: dict) -> None:
     parent_end.close()
     # Ctrl-C and SIGTERM are for the training process to handle; it closes the pipe, we exit.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # SIGTERM exits through `finally` blocks: an interrupted folder decode removes its partial cache.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         from training.data import load_splits
         from training.reports import warm_up, write_reports
 
-        conn.send(("ok", load_splits(**load_kwargs)))
+        conn.send(("ok", by_reference(load_splits(**load_kwargs))))
         warm_up()
         job = conn.recv()
         conn.send(("ok", write_reports(**job)))
@@ -111,3 +114,41 @@ def _serve(conn, parent_end, load_kwargs: dict) -> None:
         conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
+
+
+@dataclass(frozen=True)
+class MappedImages:
+    """A memory-mapped image array passed by its file name: pickling the memmap would copy its bytes
+    through the pipe and into this process's memory."""
+
+    path: str
+    shape: tuple[int, ...]
+
+    def open(self):
+        from training.folder_cache import open_images
+
+        images = open_images(self.path)
+        if images.shape != self.shape:
+            raise RuntimeError(f"{self.path}: expected images of shape {self.shape}, found {images.shape}")
+        return images
+
+
+def by_reference(splits):
+    """`splits` with each memmap-backed split's images replaced by a MappedImages."""
+    import numpy as np
+
+    def portable(split):
+        if isinstance(split.images, np.memmap) and split.images.filename:
+            return replace(split, images=MappedImages(str(split.images.filename), tuple(split.images.shape)))
+        return split
+
+    return replace(splits, train=portable(splits.train), val=portable(splits.val), test=portable(splits.test))
+
+
+def mapped_again(splits):
+    """The inverse of by_reference, in the receiving process: map the same files."""
+
+    def opened(split):
+        return replace(split, images=split.images.open()) if isinstance(split.images, MappedImages) else split
+
+    return replace(splits, train=opened(splits.train), val=opened(splits.val), test=opened(splits.test))
