@@ -6,21 +6,26 @@ No torch import here, so listing stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from invoke import Context, Exit, UnexpectedExit
 
 from commands.bench import bench_commands
 from commands.checks import lint_commands, test_command
-from commands.comment import comment_command
+from commands.comment import comment_command, publish_problem
 from commands.docker import (
     build_command,
+    buildx_missing_message,
+    buildx_version_command,
     docker_info_command,
     engine_unreachable_message,
     git_short_sha,
+    image_inspect_command,
+    image_missing_message,
     image_ref,
     push_command,
     push_target_problem,
@@ -31,7 +36,7 @@ from commands.flags import float_flag, int_flag
 from commands.lock import lock_command
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
-from commands.train import train_command
+from commands.train import torchrun_env, train_command
 from commands.typed_tasks import adapt_invoke, task
 
 # The interpreter invoke runs under: `venv/bin/invoke train` trains with the venv's packages
@@ -41,12 +46,19 @@ PYTHON = sys.executable
 adapt_invoke()  # typed flags and INVOKE_* settings in --help and errors (see commands.typed_tasks)
 
 
-def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
-    """Build a command and run it, echoed; a ValueError from the builder is a bad flag: exit 2 with its message."""
+@contextlib.contextmanager
+def usage_errors(task_name: str) -> Iterator[None]:
+    """A ValueError inside (from a flag, a setting or a command builder) stops the task: exit 2, one line."""
     try:
-        command = build()
+        yield
     except ValueError as exc:
         raise Exit(f"invoke {task_name}: {exc}", code=2) from None
+
+
+def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
+    """Build a command and run it, echoed; a ValueError from the builder is a bad flag: exit 2 with its message."""
+    with usage_errors(task_name):
+        command = build()
     c.run(command, echo=True, pty=False)
 
 
@@ -56,7 +68,8 @@ def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
         "seed": "random seed; the same seed and thread count give identical weights",
         "split_seed": "seed of the train/val/test split, kept fixed so runs are tested on the same samples "
         "(default from invoke.yaml)",
-        "dataset": "digits (bundled, no download) | mnist | fashion-mnist | folder:PATH",
+        "dataset": "digits (bundled, no download) | mnist | fashion-mnist | cifar10 | folder:PATH",
+        "model": "cnn | resnet18 | module:function, your own factory (default from invoke.yaml: cnn)",
         "artifacts": "artifact directory to write (default from invoke.yaml: artifacts/)",
         "lr": "peak learning rate (default from invoke.yaml; null: the training code's, 3e-3)",
         "batch_size": "images per optimiser step (default from invoke.yaml; null: the training code's, 64)",
@@ -74,6 +87,7 @@ def train(
     epochs: int | None = None,
     seed: int | None = None,
     dataset: str = "",
+    model: str = "",
     artifacts: str = "",
     lr: float | None = None,
     batch_size: int | None = None,
@@ -88,10 +102,11 @@ def train(
 ) -> None:
     """Train on the dataset and write the artifacts (model.pt, metrics.json, report files)."""
     cfg = c.config
-    run_checked(
-        c,
-        "train",
-        lambda: train_command(
+    with usage_errors("train"):
+        processes = int_flag("nproc", nproc, cfg, "train.nproc")
+        nodes = int_flag("nnodes", nnodes, cfg, "train.nnodes")
+        thread_count = int_flag("threads", threads, cfg, "train.threads")
+        command = train_command(
             dataset=dataset or cfg.train.dataset,
             seed=int_flag("seed", seed, cfg, "train.seed"),
             out=artifacts or cfg.artifacts,
@@ -100,15 +115,20 @@ def train(
             lr=float_flag("lr", lr, cfg, "train.lr"),
             batch_size=int_flag("batch-size", batch_size, cfg, "train.batch_size"),
             image_size=int_flag("image-size", image_size, cfg, "train.image_size"),
-            threads=int_flag("threads", threads, cfg, "train.threads"),
+            threads=thread_count,
             device=device or cfg.train.device,
-            nproc=int_flag("nproc", nproc, cfg, "train.nproc"),
-            nnodes=int_flag("nnodes", nnodes, cfg, "train.nnodes"),
+            model=model or cfg.train.model,
+            nproc=processes,
+            nnodes=nodes,
             node_rank=int_flag("node-rank", node_rank, cfg, "train.node_rank"),
             rdzv_endpoint=rdzv_endpoint or cfg.train.rdzv_endpoint,
             python=PYTHON,
-        ),
+        )
+    env = torchrun_env(
+        nproc=processes, nnodes=nodes, threads=thread_count, cpus=os.cpu_count() or 1, inherited=os.environ
     )
+    # A terminal gets a pty, so training sees one and shows its progress bar; logs get plain lines.
+    c.run(command, echo=True, pty=sys.stdout.isatty(), env=env)
 
 
 @task(
@@ -261,15 +281,22 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
     help={
         "runs": "timed runs of each training command, alternating (default from invoke.yaml: 5)",
         "out": "scratch directory (default from invoke.yaml: .bench)",
+        "case": "digits (training and inference), folder (the folder cache on a generated RGB folder) or all "
+        "(default from invoke.yaml: all)",
+        "folder-images": "PNGs in the folder case's generated folder (default from invoke.yaml: 20000)",
     }
 )
-def bench(c: Context, runs: int | None = None, out: str = "") -> None:
+def bench(c: Context, runs: int | None = None, out: str = "", case: str = "", folder_images: int | None = None) -> None:
     """Time training against a bare script, and inference against a bare loop; print the ratios."""
-    try:
-        count = int_flag("runs", runs, c.config, "bench.runs")
-    except ValueError as exc:
-        raise Exit(f"invoke bench: {exc}", code=2) from None
-    for command in bench_commands(runs=count, out=out or c.config.bench.out, python=PYTHON):
+    with usage_errors("bench"):
+        commands = bench_commands(
+            runs=int_flag("runs", runs, c.config, "bench.runs"),
+            out=out or c.config.bench.out,
+            python=PYTHON,
+            case=case or c.config.bench.case,
+            folder_images=int_flag("folder-images", folder_images, c.config, "bench.folder_images"),
+        )
+    for command in commands:
         c.run(command, echo=True, pty=False)
 
 
@@ -288,7 +315,7 @@ def lint(c: Context) -> None:
 )
 def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
     """Regenerate requirements.lock (every transitive dependency pinned) from requirements.txt and -dev.txt."""
-    c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package), echo=True, pty=False)
+    c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package, python=PYTHON), echo=True, pty=False)
 
 
 @task(
@@ -299,6 +326,9 @@ def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
 )
 def ci(c: Context, publish: bool = False, target: str = "") -> None:
     """Run what CI runs, in order: lint, test, train, baseline, report (then comment, with --publish)."""
+    problem = publish_problem(os.environ, target) if publish else ""
+    if problem:  # now, not after minutes of linting, testing and training
+        raise Exit(f"invoke ci: {problem}", code=2)
     lint(c)
     test(c)
     train(c)
@@ -321,6 +351,21 @@ def docker_available(c: Context) -> None:
     result = c.run(docker_info_command(), echo=True, hide=True, warn=True, pty=False)
     if result.failed:
         raise Exit(engine_unreachable_message(result.stderr))
+
+
+@task
+def buildx_available(c: Context) -> None:
+    """Check that docker has the buildx plugin (the build tasks run this after `docker-available`)."""
+    result = c.run(buildx_version_command(), echo=True, hide=True, warn=True, pty=False)
+    if result.failed:
+        raise Exit(buildx_missing_message(result.stderr), code=2)
+
+
+def _require_local_image(c: Context, image: str, build_task: str) -> None:
+    """Stop with one line when `image` was never built here, instead of letting docker pull it."""
+    result = c.run(image_inspect_command(image), echo=True, hide=True, warn=True, pty=False)
+    if result.failed:
+        raise Exit(image_missing_message(image, build_task), code=2)
 
 
 def _image(c: Context, name: str, tag: str) -> str:
@@ -360,7 +405,7 @@ BUILD_HELP = {
 }
 
 
-@task(pre=[docker_available], help=BUILD_HELP)
+@task(pre=[docker_available, buildx_available], help=BUILD_HELP)
 def build_train(
     c: Context, tag: str = "", push: bool = False, platform: str = "", cache_from: str = "", cache_to: str = ""
 ) -> None:
@@ -369,7 +414,7 @@ def build_train(
     _build(c, dockerfile="Dockerfile.train", name=c.config.docker.train_image, **flags)
 
 
-@task(pre=[docker_available], help=BUILD_HELP)
+@task(pre=[docker_available, buildx_available], help=BUILD_HELP)
 def build_infer(
     c: Context, tag: str = "", push: bool = False, platform: str = "", cache_from: str = "", cache_to: str = ""
 ) -> None:
@@ -389,6 +434,8 @@ def build_infer(
 def run_train(c: Context, tag: str = "", epochs: int | None = None, artifacts: str = "") -> None:
     """Run the training image on the bundled digits, writing the artifacts to a mounted folder."""
     cfg = c.config.docker
+    image = _image(c, cfg.train_image, tag)
+    _require_local_image(c, image, "build-train")
     out_dir = Path(artifacts or cfg.artifacts).resolve()
     if not c.config.run.dry:  # docker would create a missing mount source itself, owned by root
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -396,7 +443,7 @@ def run_train(c: Context, tag: str = "", epochs: int | None = None, artifacts: s
         c,
         "run-train",
         lambda: run_train_command(
-            image=_image(c, cfg.train_image, tag),
+            image=image,
             out_dir=str(out_dir),
             epochs=int_flag("epochs", epochs, c.config, "docker.smoke_epochs"),
             user=_host_user(),
@@ -416,11 +463,13 @@ def run_train(c: Context, tag: str = "", epochs: int | None = None, artifacts: s
 def run_infer(c: Context, tag: str = "", model: str = "", input: str = "", output: str = "") -> None:
     """Run the inference image: predict the mounted --input with the mounted --model."""
     cfg = c.config.docker
+    image = _image(c, cfg.infer_image, tag)
+    _require_local_image(c, image, "build-infer")
     output_path = Path(output).resolve() if output else None
     if output_path and not c.config.run.dry:
         output_path.parent.mkdir(parents=True, exist_ok=True)
     command = run_infer_command(
-        image=_image(c, cfg.infer_image, tag),
+        image=image,
         model=str(Path(model or Path(cfg.artifacts) / "model.pt").resolve()),
         inputs=str(Path(input or cfg.smoke_input).resolve()),
         output=str(output_path) if output_path else "",

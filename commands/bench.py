@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import shlex
 
+CASES = ("all", "digits", "folder")
 
-def bench_commands(*, runs: int, out: str, python: str = "python") -> list[str]:
-    """Training against the bare script, then inference against a bare loop on the model just trained."""
-    return [
-        shlex.join([python, "benchmarks/bench_train.py", "--runs", str(runs), "--out", out]),
-        shlex.join([python, "benchmarks/bench_inference.py", "--model", f"{out}/ours/model.pt"]),
-    ]
+
+def bench_commands(
+    *, runs: int, out: str, python: str = "python", case: str = "all", folder_images: int = 20_000
+) -> list[str]:
+    """The benchmark commands of `case`: "digits" (training against the bare script, then inference against a
+    bare loop on the model just trained), "folder" (training through the folder cache against torchvision's
+    ImageFolder + DataLoader on a generated RGB folder), or "all" of them."""
+    if case not in CASES:
+        raise ValueError(f"--case {case}: choose from {', '.join(CASES)}")
+    commands = []
+    if case in ("all", "digits"):
+        commands += [
+            shlex.join([python, "benchmarks/bench_train.py", "--runs", str(runs), "--out", out]),
+            shlex.join([python, "benchmarks/bench_inference.py", "--model", f"{out}/ours/model.pt"]),
+        ]
+    if case in ("all", "folder"):
+        commands.append(
+            shlex.join([python, "benchmarks/bench_folder.py", "--images", str(folder_images), "--out", out])
+        )
+    return commands

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 
 
 def comment_command(
@@ -20,3 +21,23 @@ def comment_command(
     if strict:
         args.append("--strict")
     return shlex.join(args)
+
+
+# What `python -m reporting comment` reads (reporting.github_comment), checked here without importing
+# PyGithub, so the tasks stay installable with invoke alone (requirements-tasks.txt).
+TOKEN_VARIABLES = ("REPO_TOKEN", "GITHUB_TOKEN")
+
+
+def publish_problem(env: Mapping[str, str], target: str = "") -> str:
+    """Why publishing the report cannot work in the environment `env`, or "" when it can.
+
+    `invoke ci --publish` asks before linting, testing and training, not minutes later.
+    """
+    if not any(env.get(name) for name in TOKEN_VARIABLES):
+        return "--publish needs a GitHub token: set GITHUB_TOKEN or REPO_TOKEN"
+    if "/" not in env.get("GITHUB_REPOSITORY", ""):
+        return "--publish needs GITHUB_REPOSITORY=OWNER/NAME (the repository to comment on)"
+    pull_request = env.get("GITHUB_EVENT_NAME", "").startswith("pull_request") and env.get("GITHUB_EVENT_PATH")
+    if not (target or pull_request or env.get("GITHUB_SHA")):
+        return "--publish needs --target pr/NUMBER or commit/SHA (or GITHUB_SHA, as in GitHub Actions)"
+    return ""

@@ -35,6 +35,36 @@ def engine_unreachable_message(detail: str) -> str:
     return f"No Docker engine answers `docker info`{reason}. Start Docker (or set DOCKER_HOST) and retry."
 
 
+def buildx_version_command() -> str:
+    """`docker buildx version`: fails when the buildx plugin, which the build tasks use, is missing."""
+    return shlex.join(["docker", "buildx", "version"])
+
+
+def buildx_missing_message(detail: str) -> str:
+    """The one-line error the build tasks stop with when `docker buildx version` fails.
+
+    Without the plugin, docker reads `buildx build --file ...` as the legacy `docker build` and
+    answers `unknown flag: --file` with its usage: say what is missing instead.
+    """
+    lines = [line.strip() for line in detail.splitlines() if line.strip()]
+    reason = f" ({lines[0]})" if lines else ""
+    return (
+        f"The docker buildx plugin is missing: `docker buildx version` failed{reason}. Install it: the "
+        "docker-buildx package (Debian/Ubuntu docker.io) or docker-buildx-plugin (Docker's own packages), "
+        "or see https://github.com/docker/buildx#installing"
+    )
+
+
+def image_inspect_command(image: str) -> str:
+    """`docker image inspect`: fails when `image` is not in the local engine."""
+    return shlex.join(["docker", "image", "inspect", "--format", "{{.Id}}", image])
+
+
+def image_missing_message(image: str, build_task: str) -> str:
+    """The one-line error the run tasks stop with rather than let `docker run` pull from Docker Hub."""
+    return f"Image {image} is not in the local Docker engine: build it first with `invoke {build_task}` (or pass --tag)"
+
+
 def git_short_sha(cwd: str | None = None) -> str:
     """The checkout's short commit hash, or `local` outside a git checkout (the default image tag)."""
     try:

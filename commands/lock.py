@@ -32,14 +32,14 @@ HEADER_PREFIX = "#    "
 PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
 
 
-def lock_command(*, upgrade: bool = False, upgrade_package: str = "") -> str:
+def lock_command(*, upgrade: bool = False, upgrade_package: str = "", python: str = "python") -> str:
     """`pip-compile` of the requirement files into the lock.
 
     It keeps every pin the lock already has that still fits (so regenerating after adding a
     requirement moves nothing else); `upgrade` re-resolves every package to its newest
     version, `upgrade_package` just that one.
     """
-    args = ["python", "-m", "piptools", "compile", "--quiet"]
+    args = [python, "-m", "piptools", "compile", "--quiet"]
     if upgrade:
         args.append("--upgrade")
     if upgrade_package:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 
+# The training code's default --model (core.models.DEFAULT_MODEL; tasks load without core, a test keeps them equal).
+DEFAULT_MODEL = "cnn"
 # `python -m training --device`: auto picks CUDA when there is a GPU.
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -13,15 +16,16 @@ def launcher_args(
 ) -> list[str]:
     """How to start `-m training`: plain `python` for one process, torchrun for several or several nodes.
 
-    torchrun runs as `python -m torch.distributed.run`, so the interpreter the task runs under (and
-    its packages) trains even when its `bin/` folder is not on PATH (an unactivated virtualenv).
+    torchrun runs as `python -m training.launch` (torch.distributed.run with a one-line Ctrl-C), so
+    the interpreter the task runs under (and its packages) trains even when its `bin/` folder is
+    not on PATH (an unactivated virtualenv).
     One node runs torchrun `--standalone` (it picks a free port itself). Several nodes use torchrun's
     static rendezvous: the same command on every node, each with its own `--node-rank`, all naming
     node 0 as `--rdzv-endpoint HOST:PORT`.
     """
     if nnodes == 1 and nproc == 1:
         return [python]
-    torchrun = [python, "-m", "torch.distributed.run"]
+    torchrun = [python, "-m", "training.launch"]
     if nnodes == 1:
         return [*torchrun, "--standalone", "--nproc-per-node", str(nproc)]
     if not rdzv_endpoint:
@@ -41,6 +45,20 @@ def launcher_args(
     ]
 
 
+def torchrun_env(
+    *, nproc: int, nnodes: int, threads: int | None, cpus: int, inherited: Mapping[str, str]
+) -> dict[str, str]:
+    """Environment for a torchrun launch: OMP_NUM_THREADS, the CPU threads of each process.
+
+    torchrun sets it to 1 itself when unset and prints a banner saying so on every run. Here it
+    is `--threads` if given, else this machine's CPUs shared between the processes; a value the
+    caller exported wins. One plain process needs nothing.
+    """
+    if (nproc == 1 and nnodes == 1) or "OMP_NUM_THREADS" in inherited:
+        return {}
+    return {"OMP_NUM_THREADS": str(threads or max(1, cpus // nproc))}
+
+
 def train_command(
     *,
     dataset: str,
@@ -53,14 +71,15 @@ def train_command(
     image_size: int | None = None,
     threads: int | None = None,
     device: str = "auto",
+    model: str = "",
     nproc: int = 1,
     nnodes: int = 1,
     node_rank: int = 0,
     rdzv_endpoint: str = "",
     python: str = "python",
 ) -> str:
-    """`python -m training ...` (or torchrun); an option left at None (device: auto) is left to the training code
-    (split_seed None too: training code from before --split-seed split with --seed).
+    """`python -m training ...` (or torchrun); an option left at None (device: auto, model: the default)
+    is left to the training code (split_seed None too: training code from before --split-seed split with --seed).
 
     Values are checked here, so a bad one stops the task in a fraction of a second, before a
     process (or torchrun's several) starts.
@@ -99,4 +118,8 @@ def train_command(
             args += [f"--{name}", f"{value:g}" if isinstance(value, float) else str(value)]
     if device != "auto":
         args += ["--device", device]
+    # The default model is left implicit, so the command also runs a checkout from before --model
+    # existed (`invoke baseline` may train the base branch's code with it).
+    if model and model != DEFAULT_MODEL:
+        args += ["--model", model]
     return shlex.join(args)

@@ -4,18 +4,20 @@ invoke types a flag by its default value: `epochs: int | None = None` would reac
 text and show as `--epochs=STRING` in `--help`, and a bad number would end in a traceback. Here
 the annotation decides: `--epochs=INT`, `--lr=FLOAT`, and `--epochs x` stops with one line and
 exit status 2, as every other bad input does. Auto short flags are off: one letter meant
-different flags in different tasks (`-t` was `--title` in one and `--target` in another).
+different flags in different tasks (`-t` was `--title` in one and `--target` in another). And
+when stdout is no terminal (a CI log), commands are echoed plain, without invoke's bold codes.
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 import typing
 from typing import Any
 
 import invoke
-from invoke import Exit, Task
+from invoke import Config, Context, Exit, Task
 from invoke.env import Environment
 from invoke.parser import ParserContext
 
@@ -23,6 +25,8 @@ from commands.flags import NOUNS, setting_problem
 
 EXIT_USAGE = 2
 METAVARS = {int: "INT", float: "FLOAT"}
+BOLD_ECHO = Config.global_defaults()["run"]["echo_format"]  # "\033[1;37m{command}\033[0m"
+PLAIN_ECHO = "{command}"
 
 
 class NumberFlag:
@@ -41,6 +45,11 @@ class NumberFlag:
             raise Exit(f"{self.flag} expects {NOUNS[self.kind]}, got {text!r}", code=EXIT_USAGE) from None
 
 
+def echo_format(terminal: bool) -> str:
+    """How commands are echoed: invoke's bold on a terminal, plain text in a log (no raw ANSI codes)."""
+    return BOLD_ECHO if terminal else PLAIN_ECHO
+
+
 def number_kind(annotation: Any) -> type | None:
     """int or float for an annotation `int`, `float`, `int | None`, `Optional[float]`; None for anything else."""
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
@@ -55,14 +64,27 @@ class TypedTask(Task):
     def __init__(self, *args: Any, auto_shortflags: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, auto_shortflags=auto_shortflags, **kwargs)
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        context = args[0] if args else None
+        if isinstance(context, Context) and context.config.run.echo_format == BOLD_ECHO:
+            # invoke's own default only: an echo_format set in invoke.yaml or INVOKE_RUN_ECHO_FORMAT stays.
+            context.config.run.echo_format = echo_format(sys.stdout.isatty())
+        return super().__call__(*args, **kwargs)
+
     def arg_opts(self, name: str, default: Any, taken_names: set[str]) -> dict[str, Any]:
         opts = super().arg_opts(name, default, taken_names)
-        kind = number_kind(typing.get_type_hints(self.body).get(name))
+        kind = number_kind(self._annotations().get(name))
         if kind is not None:
             opts["kind"] = NumberFlag(kind, "--" + opts["names"][0])
             if default is not inspect.Signature.empty:
                 opts["default"] = default
         return opts
+
+    def _annotations(self) -> dict[str, Any]:
+        try:
+            return typing.get_type_hints(self.body)
+        except NameError:  # an annotation naming what only a type checker imports: leave typing to invoke
+            return {}
 
 
 def task(*args: Any, **kwargs: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -25,6 +26,28 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def probe_writable_dir(path: str | os.PathLike) -> None:
+    """Create the folder `path` (and its parents) and a temporary file in it, as the atomic writes will;
+    raise OSError when either cannot be done. Whatever the probe created is removed again.
+
+    Run before any work, it turns a failure at a run's last step (writing what it computed)
+    into one at its first.
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():  # mkdir would say "File exists"
+        raise NotADirectoryError(errno.ENOTDIR, "a file, not a folder", str(folder))
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    finally:
+        for created in missing:
+            with contextlib.suppress(OSError):
+                created.rmdir()
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

@@ -13,11 +13,13 @@ import torch
 
 from core.atomic import atomic_path
 from core.messages import first_line
-from core.network import ConvNet, ModelConfig
+from core.models import DEFAULT_MODEL, build_model
+from core.network import ModelConfig
 from core.preprocess import Preprocessing
 
 FORMAT = "cml-checkpoint"
-FORMAT_VERSION = 1
+# 2: per-channel mean/std and the model's name. Version 1 files (one mean/std, always the CNN) still load.
+FORMAT_VERSION = 2
 REQUIRED_KEYS = ("format", "format_version", "model_config", "model_state", "labels", "preprocessing")
 
 
@@ -33,10 +35,11 @@ class Checkpoint:
     preprocessing: Preprocessing
     train_config: dict
     versions: dict
+    model_name: str = DEFAULT_MODEL  # see core.models: a built-in name or a user's module:function
 
-    def build_model(self) -> ConvNet:
-        """The network with its trained weights, in eval mode."""
-        model = ConvNet(self.model_config)
+    def build_model(self) -> torch.nn.Module:
+        """The network with its trained weights, in eval mode (core.models.ModelError if it cannot be built here)."""
+        model = build_model(self.model_name, self.model_config)
         model.load_state_dict(self.model_state)
         return model.eval()
 
@@ -49,6 +52,7 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> None:
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "model": checkpoint.model_name,
         "model_config": checkpoint.model_config.to_dict(),
         "model_state": {k: v.detach().cpu() for k, v in checkpoint.model_state.items()},
         "labels": list(checkpoint.labels),
@@ -101,6 +105,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             preprocessing=Preprocessing.from_dict(payload["preprocessing"]),
             train_config=payload.get("train_config", {}),
             versions=payload.get("versions", {}),
+            model_name=str(payload.get("model", DEFAULT_MODEL)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{source}: not a valid checkpoint ({exc})") from None

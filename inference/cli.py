@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from core.argtypes import at_least
+from core.atomic import probe_writable_dir
 from core.preprocess import IMAGE_SUFFIXES
 from inference.inputs import InputError, resolve_input
 from inference.output import OUTPUT_SUFFIXES, format_table, prediction_rows, write_predictions
@@ -23,10 +24,12 @@ DESCRIPTION = """\
 Predict labels for images with a model trained by `python -m training`.
 
 --input is one image, a folder of images (sorted; sub-folders only with --recursive)
-or a .npy array of shape (N, H, W) or (N, 1, H, W) holding uint8 0..255 or floats 0..1.
-Images are read as grayscale and resized to the model's input size exactly as training
-prepared its data. Expected polarity: bright ink on a dark background, like MNIST and
-scikit-learn's digits; invert dark-on-light scans first.
+or a .npy array of shape (N, H, W), (N, C, H, W) or (N, H, W, C) with C = 1 or 3,
+holding uint8 0..255 or floats 0..1. Images are brought to the model's channels
+(colour to grayscale or grayscale to RGB, noted once on stderr) and resized to its
+input size exactly as training prepared its data. Grayscale models expect
+bright ink on a dark background, like MNIST and scikit-learn's digits; invert
+dark-on-light scans first.
 """
 
 EPILOG = f"""\
@@ -78,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.output and Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
-        raise UsageError(f"--output {args.output}: must end in {' or '.join(OUTPUT_SUFFIXES)}")
+    if args.output:
+        check_output(args.output)
     source = resolve_input(args.input, recursive=args.recursive)
     if not Path(args.model).is_file():
         raise UsageError(f"{args.model}: no such checkpoint file (train one with `invoke train`, or pass --model)")
@@ -87,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     predictor = _load_predictor(args.model)
     if args.top_k > len(predictor.labels):
         raise UsageError(f"--top-k {args.top_k}: the model knows only {len(predictor.labels)} labels")
-    samples = _with_progress(source.samples(predictor.input_size), total=len(source), batch_size=args.batch_size)
+    samples = _noting_conversions(source.samples(predictor.input_size, predictor.channels))
+    samples = _with_progress(samples, total=len(source), batch_size=args.batch_size)
 
     from inference.predict import predict_samples
 
@@ -108,14 +112,40 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_SKIPPED if outcome.skipped else EXIT_OK
 
 
+def check_output(output: str) -> None:
+    """Refuse an --output that could not be written, before anything is loaded or predicted."""
+    path = Path(output)
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise UsageError(f"--output {output}: must end in {' or '.join(OUTPUT_SUFFIXES)}")
+    if path.is_dir():
+        raise UsageError(f"--output {output}: is a folder; name a file in it")
+    try:
+        probe_writable_dir(path.parent)
+    except OSError as exc:
+        raise UsageError(f"--output {output}: cannot write there ({exc.strerror or exc})") from None
+
+
 def _load_predictor(model: str):
     from core.checkpoint import CheckpointError  # imports torch
+    from core.models import ModelError
     from inference.predict import load_predictor
 
     try:
         return load_predictor(model)
     except CheckpointError as exc:
         raise UsageError(str(exc)) from None
+    except ModelError as exc:
+        raise UsageError(f"{model}: {exc}") from None
+
+
+def _noting_conversions(samples):
+    """Pass the samples on; say once, on stderr, how inputs were converted to the model's channels."""
+    noted = set()
+    for sample in samples:
+        if sample.conversion and sample.conversion not in noted:
+            noted.add(sample.conversion)
+            print(f"note: {sample.conversion}", file=sys.stderr)
+        yield sample
 
 
 def _with_progress(samples, *, total: int, batch_size: int):

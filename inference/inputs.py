@@ -1,9 +1,10 @@
 """What `--input` names, turned into pixels the way training prepared its images.
 
 An input is one image file, a folder of images, or a `.npy` array. Every image is
-read as grayscale and resized to the model's input size by `core.preprocess`, so
-inference sees exactly what training saw. Expected polarity: bright ink on a dark
-background (like MNIST and the digits data). No torch here: bad input fails fast.
+brought to the model's channels (grayscale or RGB; a conversion is noted on the sample)
+and resized to its input size by `core.preprocess`, so inference sees exactly what
+training saw. Grayscale models expect bright ink on a dark background (like MNIST and
+the digits data). No torch here: bad input fails fast.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from core.messages import first_line
-from core.preprocess import IMAGE_SUFFIXES, image_to_unit_array
+from core.preprocess import IMAGE_SUFFIXES, has_colour, image_to_unit_array
 
 ARRAY_SUFFIX = ".npy"
+CHANNEL_COUNTS = (1, 3)  # grayscale, RGB
 
 
 class InputError(Exception):
@@ -28,8 +30,9 @@ class InputError(Exception):
 @dataclass(frozen=True, slots=True)
 class Sample:
     name: str | int  # the file path, or the array index for a .npy input
-    pixels: np.ndarray | None  # float32 (H, W) in [0, 1]; None when it could not be read
+    pixels: np.ndarray | None  # float32 (C, H, W) in [0, 1]; None when it could not be read
     problem: str = ""  # why it could not be read
+    conversion: str = ""  # e.g. "colour inputs converted to grayscale", when the input had other channels
 
 
 @dataclass(frozen=True)
@@ -39,22 +42,23 @@ class ImageFiles:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def samples(self, input_size: tuple[int, int]) -> Iterator[Sample]:
+    def samples(self, input_size: tuple[int, int], channels: int = 1) -> Iterator[Sample]:
         for path in self.paths:
-            yield read_image(path, input_size)
+            yield read_image(path, input_size, channels)
 
 
 @dataclass(frozen=True)
 class ImageArray:
     path: Path
-    images: np.ndarray  # (N, H, W) numeric, validated by `load_array`
+    images: np.ndarray  # (N, C, H, W) numeric, validated by `load_array`
 
     def __len__(self) -> int:
         return len(self.images)
 
-    def samples(self, input_size: tuple[int, int]) -> Iterator[Sample]:
+    def samples(self, input_size: tuple[int, int], channels: int = 1) -> Iterator[Sample]:
+        conversion = conversion_note(self.images.shape[1] == 3, channels)
         for index, image in enumerate(self.images):
-            yield Sample(name=index, pixels=array_to_unit_array(image, input_size))
+            yield Sample(name=index, pixels=array_to_unit_array(image, input_size, channels), conversion=conversion)
 
 
 def resolve_input(path: str | Path, *, recursive: bool = False) -> ImageFiles | ImageArray:
@@ -100,29 +104,47 @@ def _image_files(folder: Path, *, recursive: bool) -> Iterator[Path]:
                 yield from _image_files(folder / entry.name, recursive=True)
 
 
-def read_image(path: Path, input_size: tuple[int, int]) -> Sample:
+def read_image(path: Path, input_size: tuple[int, int], channels: int = 1) -> Sample:
     """One image file as a Sample; an unreadable or corrupt file gives a Sample with `problem` set."""
     from PIL import Image
 
     try:
         with Image.open(path) as image:
-            pixels = image_to_unit_array(image, input_size)
+            pixels = image_to_unit_array(image, input_size, channels)
+            conversion = conversion_note(has_colour(image), channels)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         # PIL raises SyntaxError for some malformed headers; all of these mean "not a readable image".
         return Sample(name=str(path), pixels=None, problem=f"cannot read image ({first_line(exc)})")
-    return Sample(name=str(path), pixels=pixels)
+    return Sample(name=str(path), pixels=pixels, conversion=conversion)
+
+
+def conversion_note(colour: bool, channels: int) -> str:
+    """What happens to an input with (or without) colour for a model with `channels`; empty when nothing."""
+    if colour and channels == 1:
+        return "colour inputs converted to grayscale: this model was trained on grayscale images"
+    if not colour and channels == 3:
+        return "grayscale inputs converted to RGB (gray in all three channels): this model was trained on RGB images"
+    return ""
 
 
 def load_array(path: Path) -> np.ndarray:
-    """A .npy file of images as (N, H, W): uint8 0..255, or floats in [0, 1]; anything else is an InputError."""
+    """A .npy file of images as (N, C, H, W): uint8 0..255, or floats in [0, 1]; anything else is an InputError.
+
+    Accepted layouts: (N, H, W), (N, C, H, W) and (N, H, W, C) with C = 1 (grayscale) or 3 (RGB).
+    """
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
         raise InputError(f"{path}: not a readable .npy array ({first_line(exc)})") from None
-    if array.ndim == 4 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 3:
-        raise InputError(f"{path}: array of shape {array.shape}; expected (N, H, W) or (N, 1, H, W)")
+    if array.ndim == 3:
+        array = array[:, np.newaxis]
+    elif array.ndim == 4 and array.shape[1] not in CHANNEL_COUNTS and array.shape[3] in CHANNEL_COUNTS:
+        array = array.transpose(0, 3, 1, 2)
+    if array.ndim != 4 or array.shape[1] not in CHANNEL_COUNTS:
+        raise InputError(
+            f"{path}: array of shape {array.shape}; expected (N, H, W), or (N, C, H, W) or (N, H, W, C) "
+            "with C = 1 (grayscale) or 3 (RGB)"
+        )
     if 0 in array.shape:
         raise InputError(f"{path}: array of shape {array.shape} holds no images")
     if array.dtype.kind not in "uif":
@@ -135,12 +157,14 @@ def load_array(path: Path) -> np.ndarray:
     return array
 
 
-def array_to_unit_array(image: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
-    """One (H, W) array image -> float32 in [0, 1] at `input_size`, resized like an image file would be."""
+def array_to_unit_array(image: np.ndarray, input_size: tuple[int, int], channels: int = 1) -> np.ndarray:
+    """One (C, H, W) array image -> float32 (channels, H, W) in [0, 1] at `input_size`, converted and
+    resized like an image file would be."""
     unit = image.astype(np.float32) / (255.0 if image.dtype.kind in "ui" else 1.0)
-    if unit.shape == tuple(input_size):
+    if unit.shape == (channels, *input_size):
         return unit
     from PIL import Image
 
-    as_bytes = Image.fromarray(np.rint(unit * 255.0).astype(np.uint8))  # 2-D uint8: mode "L"
-    return image_to_unit_array(as_bytes, input_size)
+    as_bytes = np.rint(unit * 255.0).astype(np.uint8).transpose(1, 2, 0)  # (H, W, C): PIL's layout
+    as_image = Image.fromarray(as_bytes[:, :, 0] if as_bytes.shape[2] == 1 else as_bytes)  # mode "L" or "RGB"
+    return image_to_unit_array(as_image, input_size, channels)

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
 from core.checkpoint import CheckpointError, load_checkpoint
 from core.messages import first_line
-from core.network import ConvNet
 from core.preprocess import Preprocessing
 from inference.inputs import Sample
 
@@ -32,13 +32,17 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Predictor:
-    model: ConvNet
+    model: nn.Module
     preprocessing: Preprocessing
     labels: list[str]
 
     @property
     def input_size(self) -> tuple[int, int]:
-        return tuple(self.model.config.input_size)
+        return tuple(self.preprocessing.input_size)
+
+    @property
+    def channels(self) -> int:
+        return self.preprocessing.channels
 
 
 def load_predictor(path: str | os.PathLike) -> Predictor:
@@ -51,6 +55,8 @@ def load_predictor(path: str | os.PathLike) -> Predictor:
         )
     if tuple(checkpoint.preprocessing.input_size) != tuple(config.input_size):
         raise CheckpointError(f"{path}: not a valid checkpoint (preprocessing and model disagree on input size)")
+    if checkpoint.preprocessing.channels != config.in_channels:
+        raise CheckpointError(f"{path}: not a valid checkpoint (preprocessing and model disagree on channels)")
     try:
         model = checkpoint.build_model()
     except (RuntimeError, ValueError, TypeError) as exc:
@@ -82,9 +88,9 @@ def predict_samples(predictor: Predictor, samples: Iterable[Sample], *, batch_si
 def predict_batch(
     predictor: Predictor, names: list[str | int], pixels: list[np.ndarray], *, top_k: int
 ) -> list[Prediction]:
-    """One forward pass over `pixels` (each float32 (H, W) in [0, 1])."""
+    """One forward pass over `pixels` (each float32 (C, H, W) in [0, 1])."""
     with torch.inference_mode():
-        inputs = predictor.preprocessing.standardise(torch.from_numpy(np.stack(pixels)).unsqueeze(1))
+        inputs = predictor.preprocessing.standardise(torch.from_numpy(np.stack(pixels)))
         probabilities = torch.softmax(predictor.model(inputs), dim=1)
         best, indices = probabilities.topk(top_k, dim=1)
     labels = predictor.labels

@@ -59,8 +59,8 @@ class ClassChange:
 class Comparison:
     """Deltas are this run minus the baseline (positive is better)."""
 
-    name: str  # how the report names the baseline in short, e.g. "main"
-    description: str  # the baseline in full (markdown), e.g. "main @ `abc1234`"
+    name: str  # how the report names the baseline, e.g. "main"
+    description: str  # where it came from, markdown: "main @ `abc1234` (run #57)" (see baseline_description)
     baseline_commit: str | None
     baseline_accuracy: float
     baseline_macro_f1: float
@@ -107,11 +107,28 @@ def baseline_name(baseline: dict) -> str:
 
 
 def baseline_description(baseline: dict) -> str:
-    """How the report names the baseline (markdown): its ref and short commit, e.g. "main @ `abc1234`"."""
+    """Where the baseline came from, as markdown: "main @ `abc1234` ([run #57](…))", "…, 2 commits behind main's
+    head", "main @ `abc1234` (retrained: no CML run artifact for abc1234, expired)"."""
     source = baseline.get("baseline_source") or {}
-    commit = source.get("commit") or (baseline.get("run") or {}).get("commit")
     name = cell(baseline_name(baseline))
-    return f"{name} @ {code(str(commit)[:7])}" if commit else name
+    commit = str(source.get("commit") or (baseline.get("run") or {}).get("commit") or "")
+    where = f"{name} @ {code(commit[:7])}" if commit else name
+    if source.get("kind") == "github":
+        run = f"run #{source.get('run_number', '?')}"
+        url = str(source.get("run_url") or "")
+        where += f" ([{run}]({url}))" if url.startswith(("https://", "http://")) else f" ({run})"
+        behind = source.get("commits_behind") or 0
+        if behind:
+            where += f", {behind} commit{'s' if behind != 1 else ''} behind {name}'s head"
+        return where
+    if source.get("kind") == "train":
+        overrides = source.get("overrides") or {}
+        how = "retrained"
+        if overrides:
+            how += " with " + ", ".join(f"{cell(key)} {cell(value)}" for key, value in overrides.items())
+        reason = source.get("retrain_reason")
+        return f"{where} ({how}: {cell(reason)})" if reason else f"{where} ({how})"
+    return where
 
 
 def compare(

@@ -78,7 +78,7 @@ def untrained_checkpoint(tmp_path: Path) -> Path:
             model_config=config,
             model_state=ConvNet(config).state_dict(),
             labels=[str(digit) for digit in range(config.num_classes)],
-            preprocessing=Preprocessing(input_size=config.input_size, mean=0.3, std=0.37),
+            preprocessing=Preprocessing(input_size=config.input_size, mean=(0.3,), std=(0.37,)),
             train_config={},
             versions={"torch": torch.__version__},
         ),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.atomic import atomic_path, write_json
+from core.atomic import atomic_path, probe_writable_dir, write_json
 
 
 def test_failure_inside_the_block_keeps_the_old_file(tmp_path: Path) -> None:
@@ -43,3 +43,23 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
         os.umask(old)
 
     assert (tmp_path / "metrics.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_probe_leaves_no_trace_in_a_writable_folder(tmp_path: Path) -> None:
+    """Probing a folder that does not exist yet creates it and a file in it, then removes both."""
+    probe_writable_dir(tmp_path / "new" / "artifacts")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "error"),
+    [("file", NotADirectoryError), ("file/below", NotADirectoryError), ("/proc/no-such-dir", OSError)],
+    ids=["a-file", "under-a-file", "read-only-filesystem"],
+)
+def test_probe_refuses_folders_that_cannot_be_written(tmp_path: Path, where: str, error: type) -> None:
+    """A file, a path under a file, or a folder that cannot be created raises OSError naming why."""
+    (tmp_path / "file").write_text("x")
+
+    with pytest.raises(error):
+        probe_writable_dir(tmp_path / where)

@@ -101,6 +101,7 @@ def test_training_env_keeps_this_checkouts_settings_out(tmp_path: Path) -> None:
     assert made == {"PATH": f"{Path(sys.executable).parent}:/bin", "INVOKE_ARTIFACTS": str(tmp_path)}
 
 
+@pytest.mark.slow
 def test_a_pr_changing_its_epochs_gets_the_base_branchs_own_result(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

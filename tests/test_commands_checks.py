@@ -6,6 +6,8 @@ import shlex
 import sys
 from pathlib import Path
 
+import pytest
+
 from commands import checks
 from commands.bench import bench_commands
 
@@ -42,7 +44,21 @@ def test_linters_are_the_ones_installed_beside_the_interpreter(tmp_path: Path) -
 
 def test_bench_trains_then_benchmarks_inference_on_that_model() -> None:
     """The inference benchmark uses the model the training benchmark left in the scratch dir."""
-    assert bench_commands(runs=3, out=".bench", python=sys.executable) == [
+    assert bench_commands(runs=3, out=".bench", python=sys.executable, case="digits") == [
         f"{shlex.quote(sys.executable)} benchmarks/bench_train.py --runs 3 --out .bench",
         f"{shlex.quote(sys.executable)} benchmarks/bench_inference.py --model .bench/ours/model.pt",
     ]
+
+
+def test_bench_folder_case_runs_the_folder_benchmark_alone() -> None:
+    """--case folder runs only the folder-cache benchmark, on the given number of generated images."""
+    assert bench_commands(runs=3, out="scratch dir", case="folder", folder_images=500) == [
+        "python benchmarks/bench_folder.py --images 500 --out 'scratch dir'"
+    ]
+
+
+def test_bench_all_ends_with_the_folder_case_and_rejects_unknown_cases() -> None:
+    """The default runs every case, the folder one last; an unknown case names the flag."""
+    assert bench_commands(runs=1, out=".bench")[-1].startswith("python benchmarks/bench_folder.py")
+    with pytest.raises(ValueError, match="--case gpu"):
+        bench_commands(runs=1, out=".bench", case="gpu")

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 from helpers import PY, ROOT, project_context
-from invoke import MockContext, Result, UnexpectedExit
+from invoke import Exit, MockContext, Result, UnexpectedExit
 from ruamel.yaml import YAML
 
 import tasks
-from commands.comment import comment_command
+from commands.comment import comment_command, publish_problem
 
 
 def commands_run(context: MockContext) -> list[str]:
@@ -88,7 +88,14 @@ def test_ci_runs_what_the_workflows_run_in_the_same_order():
     assert commands_run(c) == commands_of(sequence[:-1])
 
 
-def test_ci_publish_adds_the_comment_when_the_report_exists(tmp_path):
+@pytest.fixture
+def github_env(monkeypatch):
+    """What a GitHub Actions job gives `invoke comment`: a token and the repository."""
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "octo/repo")
+
+
+def test_ci_publish_adds_the_comment_when_the_report_exists(tmp_path, github_env):
     """`invoke ci --publish` ends with `invoke comment`, as the workflow does."""
     (tmp_path / "report.md").write_text("# CML report\n")
     c = project_context(repeat=True, artifacts=str(tmp_path))
@@ -111,9 +118,10 @@ def fail_when(context: MockContext, fragment: str, exited: int) -> None:
     context.run.side_effect = run
 
 
-def test_ci_goes_on_without_a_baseline_and_still_publishes_a_failed_gate(tmp_path):
+def test_ci_goes_on_without_a_baseline_and_still_publishes_a_failed_gate(tmp_path, github_env, monkeypatch):
     """A baseline failure does not stop the report; a failed gate is still published, then fails ci."""
     (tmp_path / "report.md").write_text("# CML report\n")
+    monkeypatch.setenv("GITHUB_SHA", "abcdef1")
     c = project_context(repeat=True, artifacts=str(tmp_path))
     fail_when(c, "reporting render", exited=3)
 
@@ -134,3 +142,39 @@ def test_ci_continues_after_a_failed_baseline():
     tasks.ci(c)
 
     assert "reporting render" in commands_run(c)[-1]
+
+
+FULL_ENV = {"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "octo/repo", "GITHUB_SHA": "abc"}
+
+
+@pytest.mark.parametrize(
+    ("env", "target", "problem"),
+    [
+        (FULL_ENV, "", ""),
+        ({**FULL_ENV, "GITHUB_TOKEN": "", "REPO_TOKEN": "r"}, "", ""),
+        ({"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "octo/repo"}, "pr/3", ""),
+        ({"GITHUB_REPOSITORY": "octo/repo", "GITHUB_SHA": "abc"}, "", "set GITHUB_TOKEN or REPO_TOKEN"),
+        ({"GITHUB_TOKEN": "t", "GITHUB_SHA": "abc"}, "", "GITHUB_REPOSITORY=OWNER/NAME"),
+        ({"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "octo/repo"}, "", "--target pr/NUMBER or commit/SHA"),
+    ],
+    ids=["actions", "repo-token", "explicit-target", "no-token", "no-repository", "no-target"],
+)
+def test_publish_problem_names_what_is_missing(env, target, problem):
+    """Publishing needs a token, the repository and a target (given, or from the Actions event); else it says which."""
+    found = publish_problem(env, target)
+
+    assert (problem in found) if problem else found == ""
+
+
+def test_ci_publish_without_a_token_stops_before_any_work(monkeypatch):
+    """`invoke ci --publish` with no token exits 2 with one line before linting, testing or training."""
+    for name in ("GITHUB_TOKEN", "REPO_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    c = project_context(repeat=True)
+
+    with pytest.raises(Exit) as stopped:
+        tasks.ci(c, publish=True, target="pr/3")
+
+    assert stopped.value.code == 2
+    assert stopped.value.message == "invoke ci: --publish needs a GitHub token: set GITHUB_TOKEN or REPO_TOKEN"
+    c.run.assert_not_called()

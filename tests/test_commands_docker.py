@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from unittest.mock import call
 
 import pytest
 from helpers import ROOT, project_context
@@ -17,6 +18,8 @@ import tasks
 from commands.docker import (
     Mount,
     build_command,
+    buildx_missing_message,
+    buildx_version_command,
     docker_info_command,
     engine_unreachable_message,
     git_short_sha,
@@ -203,8 +206,14 @@ def test_docker_available_stops_with_a_clear_message_without_an_engine():
     ids=lambda t: t.name,
 )
 def test_docker_tasks_check_the_engine_first(task):
-    """Every docker task runs `docker-available` before its own command."""
-    assert task.pre == [tasks.docker_available]
+    """Every docker task runs `docker-available` before anything else."""
+    assert task.pre[0] == tasks.docker_available
+
+
+@pytest.mark.parametrize("task", [tasks.build_train, tasks.build_infer], ids=lambda t: t.name)
+def test_build_tasks_check_for_buildx_next(task):
+    """The build tasks then check for the buildx plugin, before `docker buildx build` could misfire."""
+    assert task.pre == [tasks.docker_available, tasks.buildx_available]
 
 
 @pytest.mark.parametrize(
@@ -246,11 +255,12 @@ def test_build_task_flags_and_ci_settings(fixed_sha):
 def test_run_train_task_smoke_runs_into_the_docker_artifact_dir(fixed_sha, tmp_path, monkeypatch):
     """By default a 1-epoch run writes to artifacts/docker, created first so that it belongs to the caller."""
     monkeypatch.chdir(tmp_path)
-    c = project_context()
+    c = project_context(repeat=True)
 
     tasks.run_train(c)
 
-    c.run.assert_called_once_with(
+    assert c.run.call_args_list[0] == call(INSPECT.format("cml-train"), echo=True, hide=True, warn=True, pty=False)
+    assert c.run.call_args_list[1] == call(
         f"docker run --rm --network none --user {USER}"
         f" --mount type=bind,source={tmp_path}/artifacts/docker,target=/artifacts"
         " cml-train:abc1234 --out /artifacts --epochs 1",
@@ -263,11 +273,12 @@ def test_run_train_task_smoke_runs_into_the_docker_artifact_dir(fixed_sha, tmp_p
 def test_run_infer_task_predicts_the_samples_with_the_run_train_model(fixed_sha, tmp_path, monkeypatch):
     """By default the model run-train wrote predicts samples/digits; --output's folder is created and mounted."""
     monkeypatch.chdir(tmp_path)
-    c = project_context()
+    c = project_context(repeat=True)
 
     tasks.run_infer(c, output="out/preds.csv")
 
-    c.run.assert_called_once_with(
+    assert c.run.call_args_list[0] == call(INSPECT.format("cml-infer"), echo=True, hide=True, warn=True, pty=False)
+    assert c.run.call_args_list[1] == call(
         f"docker run --rm --network none --user {USER}"
         f" --mount type=bind,source={tmp_path}/artifacts/docker/model.pt,target=/artifacts/model.pt,readonly"
         f" --mount type=bind,source={tmp_path}/samples/digits,target=/inputs/digits,readonly"
@@ -277,6 +288,38 @@ def test_run_infer_task_predicts_the_samples_with_the_run_train_model(fixed_sha,
         pty=False,
     )
     assert (tmp_path / "out").is_dir()
+
+
+INSPECT = "docker image inspect --format '{{{{.Id}}}}' {}:abc1234"
+
+
+@pytest.mark.parametrize(("task", "build"), [(tasks.run_train, "build-train"), (tasks.run_infer, "build-infer")])
+def test_run_tasks_stop_when_the_image_was_never_built(fixed_sha, task, build, tmp_path, monkeypatch):
+    """No local image: one line saying which `invoke build-*` to run, exit 2, no `docker run` (that would pull)."""
+    monkeypatch.chdir(tmp_path)
+    c = project_context(Result(exited=1, stderr="Error: No such image: x"))
+
+    with pytest.raises(Exit) as stopped:
+        task(c)
+
+    assert stopped.value.code == 2
+    assert stopped.value.message.startswith("Image cml-") and f"`invoke {build}`" in stopped.value.message
+    assert "docker run" not in str(c.run.call_args_list) and not (tmp_path / "artifacts").exists()
+
+
+def test_buildx_available_stops_with_how_to_install_it():
+    """No buildx plugin: one line saying what is missing and how to get it, exit 2, instead of `unknown flag`."""
+    c = project_context(Result(exited=1, stderr="docker: 'buildx' is not a docker command.\nSee 'docker --help'"))
+
+    with pytest.raises(Exit) as stopped:
+        tasks.buildx_available(c)
+
+    c.run.assert_called_once_with(buildx_version_command(), echo=True, hide=True, warn=True, pty=False)
+    assert stopped.value.code == 2
+    assert stopped.value.message == buildx_missing_message("docker: 'buildx' is not a docker command.")
+    assert "docker-buildx" in stopped.value.message and "https://github.com/docker/buildx#installing" in (
+        stopped.value.message
+    )
 
 
 def test_push_command_pushes_the_local_image_as_it_is():
@@ -360,8 +403,21 @@ def test_dry_build_prints_the_check_and_the_build_without_an_engine():
     assert done.returncode == 0, done.stderr
     assert ANSI_COLOUR.sub("", done.stdout).splitlines() == [
         docker_info_command(),
+        buildx_version_command(),
         f"docker buildx build --file Dockerfile.train --tag {tag} --load .",
     ]
+
+
+def test_dry_run_infer_needs_neither_engine_nor_training_image():
+    """`invoke --dry run-infer` prints the engine check, the image check and the run of the inference image only."""
+    tag = f"cml-infer:{git_short_sha(cwd=str(ROOT))}"
+
+    done = run_invoke("--dry", "run-infer")
+
+    lines = ANSI_COLOUR.sub("", done.stdout).splitlines()
+    assert done.returncode == 0, done.stderr
+    assert lines[:2] == [docker_info_command(), f"docker image inspect --format '{{{{.Id}}}}' {tag}"]
+    assert lines[2].startswith("docker run ") and f" {tag} " in lines[2] and "cml-train" not in done.stdout
 
 
 def test_dry_push_prints_the_check_and_the_push_of_the_ci_image():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import sys
 
 import pytest
 from helpers import ROOT, project_context
@@ -94,7 +95,9 @@ def test_lock_task_passes_the_upgrade_flags_through():
 
     tasks.lock(c, upgrade=True, upgrade_package="numpy")
 
-    c.run.assert_called_once_with(lock_command(upgrade=True, upgrade_package="numpy"), echo=True, pty=False)
+    c.run.assert_called_once_with(
+        lock_command(upgrade=True, upgrade_package="numpy", python=sys.executable), echo=True, pty=False
+    )
     assert lock_command(upgrade=True, upgrade_package="numpy").startswith(
         "python -m piptools compile --quiet --upgrade --upgrade-package numpy --no-emit-find-links"
     )

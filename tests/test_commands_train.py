@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from helpers import PY, project_context
 from invoke import Exit
 
 import tasks
-from commands.train import train_command
+from commands.train import torchrun_env, train_command
 
 
 @pytest.mark.parametrize(
@@ -21,22 +23,39 @@ from commands.train import train_command
             {"dataset": "folder:my data", "seed": 3, "out": "out", "epochs": 5},
             "python -m training --dataset 'folder:my data' --seed 3 --out out --epochs 5",
         ),
+        (
+            {"dataset": "digits", "seed": 0, "out": "out", "model": "my_models.nets:build"},
+            "python -m training --dataset digits --seed 0 --out out --model my_models.nets:build",
+        ),
+        (
+            {"dataset": "digits", "seed": 0, "out": "out", "model": "cnn"},
+            "python -m training --dataset digits --seed 0 --out out",
+        ),
     ],
-    ids=["defaults-leave-epochs-to-training", "quoted-folder-and-epochs"],
+    ids=["defaults-leave-epochs-and-model-to-training", "quoted-folder-and-epochs", "own-model", "default-model"],
 )
 def test_train_command(kwargs: dict, expected: str) -> None:
-    """Flags map one to one; epochs 0 is left out; paths with spaces are quoted."""
+    """Flags map one to one; epochs and the default model are left to training; paths with spaces are quoted."""
     assert train_command(**kwargs) == expected
 
 
+def test_the_default_model_is_the_training_codes() -> None:
+    """The model the command leaves implicit is the one python -m training trains by default."""
+    from commands.train import DEFAULT_MODEL
+    from core import models
+
+    assert DEFAULT_MODEL == models.DEFAULT_MODEL
+
+
 def test_train_task_reads_defaults_from_invoke_yaml() -> None:
-    """`invoke train` with no flags uses invoke.yaml's dataset, seed, split seed and artifact dir."""
+    """`invoke train` with no flags uses invoke.yaml's dataset, seed, split seed and artifact dir (and the default
+    model)."""
     c = project_context()
 
     tasks.train(c)
 
     c.run.assert_called_once_with(
-        f"{PY} -m training --dataset digits --seed 0 --out artifacts --split-seed 0", echo=True, pty=False
+        f"{PY} -m training --dataset digits --seed 0 --out artifacts --split-seed 0", echo=True, pty=False, env={}
     )
 
 
@@ -44,21 +63,23 @@ def test_train_task_flags_override_defaults() -> None:
     """Flags win over invoke.yaml."""
     c = project_context()
 
-    tasks.train(c, epochs=2, seed=7, dataset="mnist", artifacts="/tmp/x", split_seed=3)
+    tasks.train(c, epochs=2, seed=7, dataset="mnist", artifacts="/tmp/x", model="resnet18", split_seed=3)
 
     c.run.assert_called_once_with(
-        f"{PY} -m training --dataset mnist --seed 7 --out /tmp/x --split-seed 3 --epochs 2", echo=True, pty=False
+        f"{PY} -m training --dataset mnist --seed 7 --out /tmp/x --split-seed 3 --epochs 2 --model resnet18",
+        echo=True,
+        pty=False,
+        env={},
     )
 
 
 @pytest.mark.parametrize(
     ("kwargs", "launcher"),
     [
-        ({"nproc": 2}, "python -m torch.distributed.run --standalone --nproc-per-node 2"),
+        ({"nproc": 2}, "python -m training.launch --standalone --nproc-per-node 2"),
         (
             {"nproc": 4, "nnodes": 2, "node_rank": 1, "rdzv_endpoint": "10.0.0.1:29400"},
-            "python -m torch.distributed.run --nnodes 2 --node-rank 1 --nproc-per-node 4"
-            " --rdzv-endpoint 10.0.0.1:29400",
+            "python -m training.launch --nnodes 2 --node-rank 1 --nproc-per-node 4 --rdzv-endpoint 10.0.0.1:29400",
         ),
     ],
     ids=["one-node-two-processes", "second-of-two-nodes"],
@@ -87,18 +108,38 @@ def test_inconsistent_launch_flags_are_refused(kwargs: dict, message: str) -> No
         train_command(**{"dataset": "digits", "seed": 0, "out": "artifacts", **kwargs})
 
 
-def test_train_task_with_nproc_runs_the_exact_torchrun_command() -> None:
-    """`invoke train --nproc 2` runs torchrun with two processes on this node."""
+def test_train_task_with_nproc_runs_the_exact_torchrun_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`invoke train --nproc 2` runs torchrun with two processes on this node, each with half the CPUs."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
     c = project_context()
 
     tasks.train(c, nproc=2, epochs=3)
 
     c.run.assert_called_once_with(
-        f"{PY} -m torch.distributed.run --standalone --nproc-per-node 2"
+        f"{PY} -m training.launch --standalone --nproc-per-node 2"
         " -m training --dataset digits --seed 0 --out artifacts --split-seed 0 --epochs 3",
         echo=True,
         pty=False,
+        env={"OMP_NUM_THREADS": "4"},
     )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"nproc": 1, "nnodes": 1, "threads": None, "inherited": {}}, {}),
+        ({"nproc": 2, "nnodes": 1, "threads": None, "inherited": {}}, {"OMP_NUM_THREADS": "4"}),
+        ({"nproc": 16, "nnodes": 1, "threads": None, "inherited": {}}, {"OMP_NUM_THREADS": "1"}),
+        ({"nproc": 2, "nnodes": 1, "threads": 3, "inherited": {}}, {"OMP_NUM_THREADS": "3"}),
+        ({"nproc": 1, "nnodes": 2, "threads": None, "inherited": {}}, {"OMP_NUM_THREADS": "8"}),
+        ({"nproc": 2, "nnodes": 1, "threads": None, "inherited": {"OMP_NUM_THREADS": "2"}}, {}),
+    ],
+    ids=["one-process", "cpus-shared", "at-least-one", "threads-flag", "one-per-node", "caller-exported-it"],
+)
+def test_torchrun_env_sets_the_threads_of_each_process(kwargs: dict, expected: dict) -> None:
+    """torchrun launches get OMP_NUM_THREADS (no banner): --threads, else the CPUs shared; an exported value wins."""
+    assert torchrun_env(cpus=8, **kwargs) == expected
 
 
 @pytest.mark.parametrize(

@@ -106,13 +106,6 @@ def test_old_baseline_without_fingerprints_is_compared_with_a_note() -> None:
     assert comparison.note.startswith("main records no test-split fingerprint (made before runs recorded one)")
 
 
-def test_baseline_description_names_ref_and_short_commit() -> None:
-    """The report names the baseline by its ref and short commit, escaped for markdown."""
-    baseline = {**three_classes(), "baseline_source": {"ref": "origin/<b>main", "commit": "abcdef1234567"}}
-
-    assert baseline_description(baseline) == "&lt;b&gt;main @ `abcdef1`"
-
-
 def test_compare_ignores_rounding_noise() -> None:
     """An F1 equal up to float noise is not a regression."""
     baseline = three_classes()
@@ -152,3 +145,56 @@ def test_baseline_name_reads_the_ref_it_was_made_from(source: dict | None, expec
     baseline = {**three_classes(), "baseline_source": source}
 
     assert baseline_name(baseline) == expected
+
+
+SHA = "abc1234def5678abc1234def5678abc1234def56"
+RUN_URL = "https://github.example/octo/cml/actions/runs/99"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ({"ref": "origin/main", "commit": SHA}, "main @ `abc1234`"),
+        (
+            {"kind": "github", "ref": "main", "commit": SHA, "run_number": 57, "run_url": RUN_URL, "commits_behind": 0},
+            f"main @ `abc1234` ([run #57]({RUN_URL}))",
+        ),
+        (
+            {"kind": "github", "ref": "main", "commit": SHA, "run_number": 57, "run_url": RUN_URL, "commits_behind": 2},
+            f"main @ `abc1234` ([run #57]({RUN_URL})), 2 commits behind main's head",
+        ),
+        (
+            {"kind": "github", "ref": "main", "commit": SHA, "run_number": 8, "run_url": "javascript:x"},
+            "main @ `abc1234` (run #8)",
+        ),
+        (
+            {
+                "kind": "train",
+                "ref": "main",
+                "commit": SHA,
+                "retrain_reason": "no CML run artifact for abc1234, expired",
+            },
+            "main @ `abc1234` (retrained: no CML run artifact for abc1234, expired)",
+        ),
+        (
+            {
+                "kind": "train",
+                "ref": "main",
+                "commit": SHA,
+                "overrides": {"epochs": 3},
+                "retrain_reason": "--epochs given",
+            },
+            "main @ `abc1234` (retrained with epochs 3: --epochs given)",
+        ),
+        ({"kind": "train", "ref": "main", "commit": SHA}, "main @ `abc1234` (retrained)"),
+        (None, "baseline @ `0123456`"),
+    ],
+    ids=["legacy", "github", "github-behind", "github-odd-url", "retrained-why", "overrides", "retrained", "unknown"],
+)
+def test_baseline_description_says_where_the_baseline_came_from(source: dict | None, expected: str) -> None:
+    """The report names the baseline with its commit and origin: the CML run it was downloaded from (and how far
+    behind the branch head), or that it was retrained, with which overrides and why."""
+    baseline = {**three_classes(), "baseline_source": source}
+
+    assert baseline_description(baseline) == expected
+    assert compare(three_classes(), baseline).description == expected

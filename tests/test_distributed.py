@@ -35,7 +35,7 @@ def test_two_processes_match_one_within_a_point(tmp_path: Path, trained_checkpoi
     single = json.loads((trained_checkpoint / "metrics.json").read_text())
     epochs = str(single["run"]["epochs"])
 
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    torchrun = [sys.executable, "-m", "training.launch", "--standalone", "--nproc-per-node", "2"]
 
     done = subprocess.run(
         [*torchrun, "-m", "training", "--epochs", epochs, "--out", str(tmp_path)],

@@ -16,7 +16,8 @@ from PIL import Image
 from benchmarks.image_folder import write_shapes_folder
 from core.preprocess import image_to_unit_array
 from training.config import DataError
-from training.folder_cache import load_folder, split_images
+from training.fingerprint import folder_files, folder_fingerprint
+from training.folder_cache import known_fingerprint, load_folder, split_images
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_decodes_once_then_reuses_the_cache_even_when_files_are_touched(shapes: 
     assert first.decoded and not again.decoded
     assert again.directory == first.directory
     assert np.array_equal(again.images, first.images)
-    assert entries(cache) == [first.directory.name]
+    assert entries(cache) == [first.directory.name, "fingerprints"]
 
 
 def test_a_changed_file_is_decoded_again_and_the_old_entry_removed(shapes: Path, tmp_path: Path) -> None:
@@ -55,7 +56,24 @@ def test_a_changed_file_is_decoded_again_and_the_old_entry_removed(shapes: Path,
     row = after.ids.index("circle/circle-00000.png")
     assert after.decoded and after.directory != before.directory
     assert after.images[row, :, 0, 0].tolist() == [255, 0, 0]
-    assert entries(cache) == [after.directory.name]
+    assert entries(cache) == [after.directory.name, "fingerprints"]
+
+
+def test_the_content_hash_is_skipped_only_while_no_file_is_touched(shapes: Path, tmp_path: Path) -> None:
+    """The fingerprint is the folder's content fingerprint; it is reused from the record while sizes and mtimes
+    stay, and computed again once a file is touched."""
+    cache = tmp_path / "cache"
+    fingerprint = known_fingerprint(shapes, folder_files(shapes), cache)
+    [record] = (cache / "fingerprints").iterdir()
+    record.write_text(json.dumps(json.loads(record.read_text()) | {"fingerprint": "from-the-record"}))
+
+    unchanged = known_fingerprint(shapes, folder_files(shapes), cache)
+    os.utime(shapes / "cross" / "cross-00003.png", (1, 1))
+    touched = known_fingerprint(shapes, folder_files(shapes), cache)
+
+    assert fingerprint == folder_fingerprint(shapes)
+    assert unchanged == "from-the-record"
+    assert touched == fingerprint
 
 
 def test_another_image_size_is_another_entry(shapes: Path, tmp_path: Path) -> None:
@@ -77,7 +95,7 @@ def test_a_failed_decode_leaves_no_entry(shapes: Path, tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"zz-broken\.png: cannot read image"):
         load_folder(shapes, 16, cache)
 
-    assert entries(cache) == []
+    assert entries(cache) == ["fingerprints"]
 
 
 def test_the_partial_directory_of_a_dead_process_is_never_trusted(shapes: Path, tmp_path: Path) -> None:
@@ -91,7 +109,7 @@ def test_the_partial_directory_of_a_dead_process_is_never_trusted(shapes: Path, 
     reloaded = load_folder(shapes, 16, cache)
 
     assert reloaded.decoded
-    assert entries(cache) == [entry.name]
+    assert entries(cache) == [entry.name, "fingerprints"]
 
 
 @pytest.mark.parametrize(
@@ -116,7 +134,7 @@ def test_three_channels_when_any_image_has_colour(tmp_path: Path, modes: tuple[s
     assert folder.images.shape == (6, channels, 8, 8) and folder.images.dtype == np.uint8
     if channels == 1:
         with Image.open(root / "a" / "0.png") as image:
-            expected = image_to_unit_array(image, (8, 8))
+            expected = image_to_unit_array(image, (8, 8))[0]
         assert np.array_equal(folder.images[0, 0] / np.float32(255), expected)
 
 

@@ -144,6 +144,11 @@ def _expired(fake: FakeGitHub, head: str) -> None:
     fake.add_run(head, files=report_files(), expired=True)
 
 
+def _expired_at_download(fake: FakeGitHub, head: str) -> None:
+    fake.add_run(head, files=report_files())
+    fake.fail("GET", r"/zip$", 410, message="Artifact has expired")  # expired since it was listed
+
+
 def _missing(fake: FakeGitHub, head: str) -> None:
     fake.add_run(head, files=None)
 
@@ -163,11 +168,12 @@ def _no_metrics_inside(fake: FakeGitHub, head: str) -> None:
         (_no_run, "no successful cml.yaml run on main for {head} or an older commit"),
         (_failed_run, "no successful cml.yaml run on main for {head} or an older commit"),
         (_expired, "no CML run artifact for {head}, expired"),
+        (_expired_at_download, "no CML run artifact for {head}, expired"),
         (_missing, "no CML run artifact for {head}, missing"),
         (_download_fails, "artifact download failed (500 after 2 retries)"),
         (_no_metrics_inside, "the CML run artifact holds no metrics.json"),
     ],
-    ids=["no-run", "failed-run", "expired", "missing", "download-fails", "no-metrics-inside"],
+    ids=["no-run", "failed-run", "expired", "expired-at-download", "missing", "download-fails", "no-metrics-inside"],
 )
 def test_auto_retrains_when_github_has_no_usable_artifact(
     repo: Path, tmp_path: Path, fake, capsys: pytest.CaptureFixture, arrange, reason: str
@@ -235,6 +241,7 @@ def test_github_source_refuses_training_overrides(repo: Path, tmp_path: Path, fa
     assert "need a retrained baseline" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_expired_artifact_retrains_the_base_branch_and_records_why(repo: Path, tmp_path: Path, fake):
     """The artifact of main's run has expired: main is retrained (its own invoke.yaml: 1 epoch) and the baseline
     records the reason for the report's headline."""

@@ -193,6 +193,16 @@ def bad_output_suffix(tmp_path: Path) -> dict:
     return {"--output": tmp_path / "preds.txt"}
 
 
+def output_under_a_file(tmp_path: Path) -> dict:
+    (tmp_path / "notes").write_text("x")
+    return {"--output": tmp_path / "notes" / "preds.csv"}
+
+
+def output_is_a_folder(tmp_path: Path) -> dict:
+    (tmp_path / "preds.json").mkdir()
+    return {"--output": tmp_path / "preds.json"}
+
+
 def top_k_too_large(tmp_path: Path) -> dict:
     return {"--top-k": 11}
 
@@ -210,9 +220,11 @@ def batch_size_zero(tmp_path: Path) -> dict:
         (missing_input, "nothing-here: no such file or folder"),
         (empty_folder, "empty: no images in this folder"),
         (unsupported_file, "images.zip: unsupported file type '.zip'"),
-        (wrong_shaped_array, "flat.npy: array of shape (4, 64); expected (N, H, W) or (N, 1, H, W)"),
+        (wrong_shaped_array, "flat.npy: array of shape (4, 64); expected (N, H, W), or (N, C, H, W)"),
         (all_images_corrupt, "corrupt: none of the 2 images could be read"),
         (bad_output_suffix, "preds.txt: must end in .csv or .json"),
+        (output_under_a_file, "notes/preds.csv: cannot write there (a file, not a folder)"),
+        (output_is_a_folder, "preds.json: is a folder; name a file in it"),
         (top_k_too_large, "--top-k 11: the model knows only 10 labels"),
         (batch_size_zero, "argument --batch-size: must be at least 1, got 0"),
     ],
@@ -226,6 +238,8 @@ def batch_size_zero(tmp_path: Path) -> dict:
         "wrong-shaped-array",
         "all-images-corrupt",
         "bad-output-suffix",
+        "output-under-a-file",
+        "output-is-a-folder",
         "top-k-too-large",
         "batch-size-zero",
     ],

@@ -113,23 +113,39 @@ def test_upscaled_digit_png_comes_back_to_the_digit_pixels(tmp_path):
     sample = read_image(path, (8, 8))
 
     assert sample.pixels.dtype == np.float32
-    np.testing.assert_allclose(sample.pixels, digit / 16, atol=1 / 255)
+    np.testing.assert_allclose(sample.pixels, (digit / 16)[None], atol=1 / 255)
 
 
-def test_colour_image_is_read_as_grayscale(tmp_path):
-    """An RGB image becomes one grayscale (H, W) array at the model's size."""
+def test_colour_image_is_read_as_grayscale_and_says_so(tmp_path):
+    """An RGB image for a grayscale model becomes one (1, H, W) channel at the model's size, with a note."""
     path = tmp_path / "colour.png"
     Image.new("RGB", (16, 16), (255, 255, 255)).save(path)
 
     sample = read_image(path, (8, 8))
 
-    assert sample.pixels.shape == (8, 8)
+    assert sample.pixels.shape == (1, 8, 8)
     np.testing.assert_allclose(sample.pixels, 1.0)
+    assert "converted to grayscale" in sample.conversion
 
 
-@pytest.mark.parametrize("shape", [(3, 8, 8), (3, 1, 8, 8)], ids=["N-H-W", "N-1-H-W"])
-def test_array_of_images_in_either_layout(tmp_path, shape):
-    """A .npy of shape (N, H, W) or (N, 1, H, W) gives N samples named by index."""
+def test_grayscale_image_is_read_as_rgb_for_an_rgb_model_and_says_so(tmp_path):
+    """A grayscale PNG for an RGB model gives three equal channels and a note; an RGB PNG keeps its colours."""
+    gray_path, colour_path = tmp_path / "gray.png", tmp_path / "colour.png"
+    Image.new("L", (8, 8), 128).save(gray_path)
+    Image.new("RGB", (8, 8), (255, 0, 51)).save(colour_path)
+
+    gray = read_image(gray_path, (8, 8), channels=3)
+    colour = read_image(colour_path, (8, 8), channels=3)
+
+    np.testing.assert_allclose(gray.pixels, 128 / 255, rtol=1e-6)
+    assert gray.pixels.shape == (3, 8, 8) and "converted to RGB" in gray.conversion
+    np.testing.assert_allclose(colour.pixels[:, 0, 0], [1.0, 0.0, 0.2], rtol=1e-6)
+    assert colour.conversion == ""
+
+
+@pytest.mark.parametrize("shape", [(3, 8, 8), (3, 1, 8, 8), (3, 8, 8, 1)], ids=["N-H-W", "N-1-H-W", "N-H-W-1"])
+def test_array_of_images_in_any_grayscale_layout(tmp_path, shape):
+    """A .npy of shape (N, H, W), (N, 1, H, W) or (N, H, W, 1) gives N (1, H, W) samples named by index."""
     path = tmp_path / "images.npy"
     np.save(path, np.full(shape, 0.5, dtype=np.float32))
 
@@ -138,7 +154,33 @@ def test_array_of_images_in_either_layout(tmp_path, shape):
 
     assert isinstance(source, ImageArray)
     assert [s.name for s in samples] == [0, 1, 2]
+    assert samples[0].pixels.shape == (1, 8, 8) and samples[0].conversion == ""
     np.testing.assert_allclose(samples[0].pixels, 0.5)
+
+
+@pytest.mark.parametrize("channels_last", [False, True], ids=["N-3-H-W", "N-H-W-3"])
+def test_rgb_array_in_either_layout_keeps_its_channels(tmp_path, channels_last):
+    """An RGB .npy, channels first or last, reaches an RGB model as (3, H, W) with the same colours."""
+    rgb = np.random.default_rng(2).integers(0, 256, (2, 3, 8, 8), dtype=np.uint8)
+    path = tmp_path / "images.npy"
+    np.save(path, rgb.transpose(0, 2, 3, 1) if channels_last else rgb)
+
+    samples = list(resolve_input(path).samples((8, 8), channels=3))
+
+    np.testing.assert_allclose(samples[1].pixels, rgb[1] / 255.0, rtol=1e-6)
+
+
+def test_rgb_array_for_a_grayscale_model_converts_like_an_rgb_png(tmp_path):
+    """An RGB array for a grayscale model gives the pixels the same image saved as PNG would, with a note."""
+    rgb = np.random.default_rng(3).integers(0, 256, (1, 8, 8, 3), dtype=np.uint8)
+    array_path, png_path = tmp_path / "images.npy", tmp_path / "image.png"
+    np.save(array_path, rgb)
+    Image.fromarray(rgb[0]).save(png_path)
+
+    (from_array,) = resolve_input(array_path).samples((8, 8), channels=1)
+
+    np.testing.assert_array_equal(from_array.pixels, read_image(png_path, (8, 8)).pixels)
+    assert "converted to grayscale" in from_array.conversion
 
 
 def test_uint8_array_is_scaled_to_unit_range(tmp_path):
@@ -160,21 +202,21 @@ def test_array_of_another_size_is_resized_like_an_image(tmp_path):
 
     (sample,) = resolve_input(path).samples((8, 8))
 
-    np.testing.assert_allclose(sample.pixels, digit / 16, atol=1 / 255)
+    np.testing.assert_allclose(sample.pixels, (digit / 16)[None], atol=1 / 255)
 
 
 @pytest.mark.parametrize(
     ("array", "message"),
     [
-        (np.zeros((8, 8), dtype=np.float32), "expected (N, H, W) or (N, 1, H, W)"),
-        (np.zeros((2, 3, 8, 8), dtype=np.float32), "expected (N, H, W) or (N, 1, H, W)"),
+        (np.zeros((8, 8), dtype=np.float32), "expected (N, H, W), or (N, C, H, W)"),
+        (np.zeros((2, 2, 8, 8), dtype=np.float32), "with C = 1 (grayscale) or 3 (RGB)"),
         (np.zeros((0, 8, 8), dtype=np.float32), "holds no images"),
         (np.zeros((2, 8, 8), dtype=bool), "expected uint8"),
         (np.full((2, 8, 8), 3.0, dtype=np.float32), "must lie in [0, 1]"),
         (np.full((2, 8, 8), np.nan, dtype=np.float32), "must lie in [0, 1]"),
         (np.full((2, 8, 8), 300, dtype=np.int32), "must lie in 0..255"),
     ],
-    ids=["2d", "3-channels", "empty", "bool", "floats-above-1", "nan", "ints-above-255"],
+    ids=["2d", "2-channels", "empty", "bool", "floats-above-1", "nan", "ints-above-255"],
 )
 def test_unusable_array_is_a_one_line_error(tmp_path, array, message):
     """A wrong-shaped, empty or out-of-range array is refused with a message naming the file."""

@@ -15,7 +15,7 @@ from inference.predict import load_predictor, predict_samples
 
 def digit_samples(count: int, seed: int = 0) -> list[Sample]:
     rng = np.random.default_rng(seed)
-    return [Sample(name=f"img{i}.png", pixels=rng.random((8, 8), dtype=np.float32)) for i in range(count)]
+    return [Sample(name=f"img{i}.png", pixels=rng.random((1, 8, 8), dtype=np.float32)) for i in range(count)]
 
 
 def test_predictor_is_rebuilt_from_the_checkpoint_alone(untrained_checkpoint):
@@ -31,7 +31,7 @@ def test_predictions_match_the_model_on_standardised_pixels(untrained_checkpoint
     """Each prediction is the argmax of the model on (pixels - mean) / std, as training fed it."""
     predictor = load_predictor(untrained_checkpoint)
     samples = digit_samples(5)
-    pixels = torch.from_numpy(np.stack([s.pixels for s in samples])).unsqueeze(1)
+    pixels = torch.from_numpy(np.stack([s.pixels for s in samples]))
     with torch.no_grad():
         expected = torch.softmax(predictor.model((pixels - 0.3) / 0.37), dim=1)
 
@@ -100,3 +100,18 @@ def test_weights_that_do_not_fit_the_config_are_refused(untrained_checkpoint):
 
     assert "not a valid checkpoint (weights do not fit model_config" in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_checkpoint_from_before_rgb_support_still_predicts(untrained_checkpoint):
+    """A model.pt with a scalar mean/std and no model name (older format) loads as a grayscale CNN."""
+    payload = torch.load(untrained_checkpoint, weights_only=True)
+    payload["preprocessing"] = {**payload["preprocessing"], "mean": 0.3, "std": 0.37}
+    payload.pop("model", None)
+    payload["format_version"] = 1
+    torch.save(payload, untrained_checkpoint)
+
+    predictor = load_predictor(untrained_checkpoint)
+    outcome = predict_samples(predictor, digit_samples(2), batch_size=2)
+
+    assert predictor.channels == 1 and predictor.preprocessing.mean == (0.3,)
+    assert len(outcome.predictions) == 2

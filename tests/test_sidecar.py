@@ -125,9 +125,16 @@ def test_a_parent_that_stops_early_leaves_the_child_quiet(capfd: pytest.CaptureF
     assert "Traceback" not in capfd.readouterr().err
 
 
-def test_folder_splits_cross_the_pipe_as_memmaps_of_the_same_files(tmp_path: Path) -> None:
-    """A folder dataset's splits arrive as memmaps of the cache's files (mapped again, not copied through the pipe)."""
+def test_folder_splits_cross_the_pipe_as_memmaps_of_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sidecar decodes a folder with a pool of processes; the splits arrive as memmaps of the cache's files
+    (mapped again, not copied through the pipe)."""
     from benchmarks.image_folder import write_shapes_folder
+    from training import folder_cache
+
+    monkeypatch.setattr(folder_cache, "SERIAL_BELOW", 1)  # the fork inherits these: several small decoding jobs
+    monkeypatch.setattr(folder_cache, "CHUNK", 8)
 
     root = write_shapes_folder(tmp_path / "shapes", 40, 8)
     options = TrainConfig(dataset=f"folder:{root}", image_size=8, data_dir=str(tmp_path / "data")).data_options()

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 
 import tasks
 from commands.flags import setting
-from commands.typed_tasks import number_kind
+from commands.typed_tasks import BOLD_ECHO, number_kind
 
 PYTHON_TASKS = {
     "train": {},
@@ -26,6 +26,7 @@ PYTHON_TASKS = {
     "comment": {},
     "test": {},
     "bench": {},
+    "lock": {},
 }
 
 
@@ -46,7 +47,7 @@ def test_torchrun_runs_under_the_same_interpreter() -> None:
 
     tasks.train(c, nproc=2)
 
-    assert c.run.call_args.args[0].startswith(f"{PY} -m torch.distributed.run --standalone ")
+    assert c.run.call_args.args[0].startswith(f"{PY} -m training.launch --standalone ")
 
 
 def invoke_yaml_keys() -> list[str]:
@@ -65,10 +66,12 @@ def invoke_yaml_keys() -> list[str]:
 # A value (and companion settings it needs to matter) where the generic one would not do.
 SAMPLES = {
     "train.device": ("cpu", {}),
+    "baseline.source": ("train", {}),
     "train.nnodes": ("2", {"INVOKE_TRAIN_RDZV_ENDPOINT": "10.0.0.1:29400"}),
     "train.node_rank": ("1", {"INVOKE_TRAIN_NNODES": "2", "INVOKE_TRAIN_RDZV_ENDPOINT": "10.0.0.1:29400"}),
     "train.rdzv_endpoint": ("10.0.0.1:29400", {"INVOKE_TRAIN_NNODES": "2"}),
     "docker.registry": ("registry.example", {"INVOKE_DOCKER_NAMESPACE": "owner/repo"}),
+    "bench.case": ("folder", {}),
 }
 # Flags a task cannot run without.
 REQUIRED_FLAGS = {"predict": {"input": "samples/digits"}}
@@ -200,3 +203,45 @@ def test_a_variable_for_a_null_default_reaches_the_command() -> None:
 
     assert done.returncode == 0, done.stderr
     assert "--epochs 5 --lr 0.01" in done.stdout
+
+
+@pytest.mark.parametrize(("terminal", "expected"), [(True, BOLD_ECHO), (False, "{command}")], ids=["tty", "log"])
+def test_commands_are_echoed_plain_when_stdout_is_no_terminal(
+    monkeypatch: pytest.MonkeyPatch, terminal: bool, expected: str
+) -> None:
+    """A CI log gets the echoed command without invoke's bold ANSI codes; a terminal keeps them."""
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: terminal)
+    c = project_context()
+
+    tasks.train(c)
+
+    assert c.config.run.echo_format == expected
+
+
+def test_a_configured_echo_format_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run.echo_format set by the user (invoke.yaml, INVOKE_RUN_ECHO_FORMAT) wins over the plain default."""
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    c = project_context(repeat=True)
+    c.config.run.echo_format = "+ {command}"
+
+    tasks.lint(c)
+
+    assert c.config.run.echo_format == "+ {command}"
+
+
+def test_invoke_output_in_a_log_has_no_ansi_codes() -> None:
+    """`invoke --dry train` into a pipe, as in CI, prints the command as plain text."""
+    done = invoke_cli("--dry", "train")
+
+    assert done.stdout == f"{PY} -m training --dataset digits --seed 0 --out artifacts --split-seed 0\n"
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["tty", "log"])
+def test_train_gets_a_pty_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch, terminal: bool) -> None:
+    """On a terminal training runs in a pty (so its progress bar shows); in a log it writes plain lines."""
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: terminal)
+    c = project_context()
+
+    tasks.train(c)
+
+    assert c.run.call_args.kwargs["pty"] is terminal

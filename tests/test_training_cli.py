@@ -86,7 +86,7 @@ def test_checkpoint_loads_with_weights_only(trained_checkpoint: Path) -> None:
 
     assert {"model_state", "model_config", "labels", "preprocessing", "train_config", "versions"} <= set(payload)
     assert tuple(payload["preprocessing"]["input_size"]) == (8, 8)
-    assert 0 < payload["preprocessing"]["std"] < 1
+    assert len(payload["preprocessing"]["std"]) == 1 and 0 < payload["preprocessing"]["std"][0] < 1
 
 
 def test_same_seed_and_threads_give_a_byte_identical_model_pt(tmp_path: Path) -> None:
@@ -135,6 +135,19 @@ def test_bad_flags_exit_2_with_a_message_and_no_traceback(tmp_path: Path, args: 
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("out", ["/proc/x", "file/artifacts"], ids=["cannot-create", "under-a-file"])
+def test_unwritable_out_fails_at_once_before_any_work(tmp_path: Path, out: str) -> None:
+    """An --out that cannot be written is one line and exit 2 before any work: no data loaded, nothing trained."""
+    (tmp_path / "file").write_text("x")
+    out = out if out.startswith("/") else str(tmp_path / out)
+
+    done = run_training("--out", out)
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"python -m training: error: --out {out}: cannot write there (")
+    assert done.stderr.count("\n") == 1 and done.stdout == ""
 
 
 def test_folder_dataset_trains_from_class_subfolders(folder_run: tuple[Path, Path]) -> None:
@@ -201,3 +214,21 @@ def test_ctrl_c_keeps_the_last_complete_epoch(tmp_path: Path) -> None:
     assert metrics["run"]["interrupted"] is True
     assert 2 <= metrics["run"]["epochs_completed"] < 200
     assert (tmp_path / "model.pt").exists()
+
+
+def test_only_rank_0_probes_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torchrun only rank 0 writes the artifacts, so only it checks --out (ranks probing at once would race)."""
+    from training import cli
+
+    def stop_before_loading_data(options: dict) -> None:
+        raise SystemExit(0)
+
+    probed = []
+    monkeypatch.setattr(cli, "probe_writable_dir", probed.append)
+    monkeypatch.setattr(cli, "start_sidecar", stop_before_loading_data)
+    for rank in ("1", "0"):
+        monkeypatch.setenv("RANK", rank)
+        with pytest.raises(SystemExit):
+            cli.main(["--out", str(tmp_path / rank)])
+
+    assert probed == [str(tmp_path / "0")]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from dataclasses import fields
 from pathlib import Path
 
 from core.argtypes import above, at_least
+from core.atomic import probe_writable_dir
+from core.models import BUILTIN_MODELS, ModelError, check_model_name
 from training.config import DATASETS, DEFAULT_EPOCHS, DataError, TrainConfig, UsageError, validate_dataset_name
+from training.interrupts import run_until_interrupted
 from training.sidecar import start_sidecar
 
 positive_int = at_least(1)
@@ -29,6 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset",
         default=defaults.dataset,
         help=f"one of {', '.join(DATASETS)} (default: digits, bundled with scikit-learn)",
+    )
+    parser.add_argument(
+        "--model",
+        default=defaults.model,
+        metavar="NAME",
+        help=f"the network: {' or '.join(BUILTIN_MODELS)} (built in), or module:function, your own factory "
+        "function(config) -> torch.nn.Module, importable from the current folder or PYTHONPATH "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--epochs", type=positive_int, default=None, help=f"training epochs (default per dataset: {epochs_help})"
@@ -87,13 +99,33 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(**values)
 
 
+# torchrun sets this for every worker it starts.
+UNDER_TORCHRUN = "TORCHELASTIC_RUN_ID" in os.environ
+EXIT_INTERRUPTED = 130
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Train as the flags say; under torchrun an interrupt ends this rank quietly (training.launch says it once)."""
+    if not UNDER_TORCHRUN:
+        return _main(argv)
+    code = run_until_interrupted(lambda: _main(argv), ignore_repeats=True)
+    return EXIT_INTERRUPTED if code is None else code
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         validate_dataset_name(args.dataset)
-    except DataError as exc:
+        check_model_name(args.model)
+    except (DataError, ModelError) as exc:
         parser.error(str(exc))
+    try:  # now, not after training: the artifacts are the last thing a run writes
+        if os.environ.get("RANK", "0") == "0":  # only rank 0 writes them (and ranks probing at once would race)
+            probe_writable_dir(args.out)
+    except OSError as exc:
+        print(f"{parser.prog}: error: --out {args.out}: cannot write there ({exc.strerror or exc})", file=sys.stderr)
+        return 2
     config = config_from_args(args)
     # An earlier run's report describes other weights: `invoke comment` must never find and post it.
     try:
@@ -108,11 +140,12 @@ def main(argv: list[str] | None = None) -> int:
         from training.run import run  # torch is imported only once the flags are valid
 
         return run(config, sidecar, device_name=args.device)
-    except (DataError, UsageError) as exc:
+    except (DataError, ModelError, UsageError) as exc:
         print(f"python -m training: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # before the first epoch (the loop itself stops cleanly after one)
-        print("interrupted: nothing written", file=sys.stderr)
-        return 130
+        if not UNDER_TORCHRUN:
+            print("interrupted: nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         sidecar.close()

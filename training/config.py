@@ -12,6 +12,7 @@ DEFAULT_EPOCHS = {"digits": 30, "mnist": 5, "fashion-mnist": 10, "folder": 20}
 @dataclass
 class TrainConfig:
     dataset: str = "digits"  # digits | mnist | fashion-mnist | folder:PATH
+    model: str = "cnn"  # a built-in (core.models.BUILTIN_MODELS) or module:function, your own factory
     epochs: int = 0  # 0: DEFAULT_EPOCHS for the dataset
     seed: int = 0  # same seed + same thread count -> bit-identical weights
     split_seed: int = 0  # which samples go to train/val/test; fixed, so runs are tested on the same samples

@@ -49,6 +49,10 @@ class Splits:
     def input_size(self) -> tuple[int, int]:
         return tuple(self.train.images.shape[-2:])
 
+    @property
+    def channels(self) -> int:
+        return self.train.images.shape[1]
+
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
 

@@ -8,6 +8,7 @@ cache is keyed by it).
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,17 +20,33 @@ CHUNK = 1 << 20
 
 def folder_files(root: str | Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> list[Path]:
     """The image files under `root`, sorted by their path relative to it (as posix text)."""
-    base = Path(root)
-    found = [path for path in base.rglob("*") if path.is_file() and path.suffix.lower() in suffixes]
-    return sorted(found, key=lambda path: path.relative_to(base).as_posix())
+    base = os.path.join(str(root), "")
+    found = sorted(_image_paths(base, suffixes), key=lambda path: path[len(base) :].replace(os.sep, "/"))
+    return [Path(path) for path in found]
+
+
+def _image_paths(folder: str, suffixes: tuple[str, ...]):
+    # Directory entries carry the file type: no stat per file (rglob + is_file stats each). Like rglob,
+    # symlinked folders are not followed, symlinked files are.
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _image_paths(entry.path, suffixes)
+            elif os.path.splitext(entry.name)[1].lower() in suffixes and entry.is_file():
+                yield entry.path
 
 
 def folder_fingerprint(root: str | Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> str:
     """sha256 over every image file's relative path and content: renames, edits, additions and removals
     all change it; copying the folder elsewhere or touching its files does not."""
+    return files_fingerprint(root, folder_files(root, suffixes))
+
+
+def files_fingerprint(root: str | Path, files: list[Path]) -> str:
+    """folder_fingerprint of `root` whose image files (in folder_files order) are `files`."""
     base = Path(root)
     digest = hashlib.sha256()
-    for path in folder_files(base, suffixes):
+    for path in files:
         digest.update(path.relative_to(base).as_posix().encode("utf-8") + b"\0")
         digest.update(file_sha256(path).encode("ascii") + b"\n")
     return digest.hexdigest()

@@ -32,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.atomic import write_json
 from training.config import DataError
-from training.fingerprint import folder_files, folder_fingerprint
+from training.fingerprint import files_fingerprint, folder_files
 
 CACHE_VERSION = 1  # bump when the decoded pixels would change: old entries are then never trusted
 CHUNK = 256  # images per decoding task: large enough to amortise the hand-off, small for a smooth bar
@@ -61,10 +62,12 @@ def load_folder(root: str | Path, image_size: int, cache_root: str | Path, worke
 
     `workers`: decoding processes (0: one per available core).
     """
-    root = Path(root)
-    files, targets, labels = list_classes(root)
-    fingerprint = folder_fingerprint(root)
-    cache_root = Path(cache_root)
+    root, cache_root = Path(root), Path(cache_root)
+    if not root.is_dir():
+        raise DataError(f"--dataset folder:{root}: folder does not exist")
+    images = folder_files(root)
+    files, targets, labels = list_classes(root, images)
+    fingerprint = known_fingerprint(root, images, cache_root)
     entry = cache_root / cache_key(fingerprint, image_size)
     decoded = not _is_complete(entry, fingerprint, image_size)
     if decoded:
@@ -91,26 +94,42 @@ def open_images(path: str | Path) -> np.ndarray:
     return np.load(path, mmap_mode="c")
 
 
-def list_classes(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
-    """(image files, their class index, class names): one class per sub-folder, images at any depth in it.
-
-    Hidden sub-folders (e.g. .ipynb_checkpoints) and files directly in `root` belong to no class."""
-    if not root.is_dir():
-        raise DataError(f"--dataset folder:{root}: folder does not exist")
-    files = [path for path in folder_files(root) if _class_of(root, path) is not None]
-    labels = sorted({_class_of(root, path) for path in files})
+def list_classes(root: Path, images: list[Path]) -> tuple[list[Path], np.ndarray, list[str]]:
+    """(image files, their class index, class names) of `images` (folder_files of `root`): one class per
+    sub-folder, images at any depth in it. Hidden sub-folders (e.g. .ipynb_checkpoints) and files directly
+    in `root` belong to no class."""
+    files, classes = [], []
+    for path in images:
+        parts = path.relative_to(root).parts
+        if len(parts) >= 2 and not parts[0].startswith("."):
+            files.append(path)
+            classes.append(parts[0])
+    labels = sorted(set(classes))
     if len(labels) < 2:
         raise DataError(f"--dataset folder:{root}: needs one sub-folder per class, at least two classes with images")
     index = {label: i for i, label in enumerate(labels)}
-    targets = np.array([index[_class_of(root, path)] for path in files], dtype=np.int64)
-    return files, targets, labels
+    return files, np.array([index[name] for name in classes], dtype=np.int64), labels
 
 
-def _class_of(root: Path, path: Path) -> str | None:
-    parts = path.relative_to(root).parts
-    if len(parts) < 2 or parts[0].startswith("."):
-        return None
-    return parts[0]
+def known_fingerprint(root: Path, images: list[Path], cache_root: Path) -> str:
+    """folder_fingerprint(root) (of `images`, its folder_files); its content hash is skipped when no file's
+    path, size or modification time changed since it was last computed here (what git and make trust too).
+
+    A touched file (new mtime, same bytes) is hashed again and gives the same fingerprint."""
+    stats = hashlib.sha256()
+    for path in images:
+        status = path.stat()
+        stats.update(f"{path.relative_to(root).as_posix()}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
+    record = cache_root / "fingerprints" / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]}.json"
+    try:
+        saved = json.loads(record.read_text(encoding="utf-8"))
+        if saved["stats"] == stats.hexdigest():
+            return saved["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    fingerprint = files_fingerprint(root, images)
+    write_json(record, {"source": str(root.resolve()), "stats": stats.hexdigest(), "fingerprint": fingerprint})
+    return fingerprint
 
 
 def decode_image(path: Path, image_size: int) -> tuple[np.ndarray, bool]:

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.preprocess import Preprocessing
+from training.batches import batch_input, on_device
 from training.data import Split
 from training.distributed import SINGLE, World
 
@@ -45,50 +47,55 @@ class TrainResult:
     interrupted: bool = False
 
 
-def unchanged(images: torch.Tensor) -> torch.Tensor:
-    return images
-
-
-def shift_batch(images: torch.Tensor, max_shift: int, background: float, generator: torch.Generator) -> torch.Tensor:
-    """Translate each image by its own random (dy, dx) in [-max_shift, max_shift], filling with background."""
+def shift_batch(
+    images: torch.Tensor, max_shift: int, background: float | tuple[float, ...], generator: torch.Generator
+) -> torch.Tensor:
+    """Translate each image by its own random (dy, dx) in [-max_shift, max_shift], filling with background
+    (one value, or one per channel)."""
     if max_shift <= 0:
         return images
     batch, channels, height, width = images.shape
-    padded = F.pad(images, (max_shift,) * 4, value=background)
+    device = images.device
+    fill = torch.as_tensor(background, dtype=images.dtype, device=device).reshape(-1, 1, 1)
+    padded = fill.expand(batch, channels, height + 2 * max_shift, width + 2 * max_shift).clone()
+    padded[:, :, max_shift : max_shift + height, max_shift : max_shift + width] = images
     # Offsets come from the CPU generator so a run is reproducible on any device.
-    offsets = torch.randint(0, 2 * max_shift + 1, (2, batch), generator=generator).to(images.device)
-    rows = (torch.arange(height, device=images.device) + offsets[0, :, None])[:, :, None]
-    cols = (torch.arange(width, device=images.device) + offsets[1, :, None])[:, None, :]
-    samples = torch.arange(batch, device=images.device)[:, None, None, None]
-    planes = torch.arange(channels, device=images.device)[None, :, None, None]
-    return padded[samples, planes, rows[:, None], cols[:, None]]
+    offsets = torch.randint(0, 2 * max_shift + 1, (2, batch), generator=generator).to(device)
+    rows = (torch.arange(height, device=device) + offsets[0, :, None])[:, None, :, None]
+    cols = (torch.arange(width, device=device) + offsets[1, :, None])[:, None, None, :]
+    samples = torch.arange(batch, device=device)[:, None, None, None]
+    bands = torch.arange(channels, device=device)[None, :, None, None]
+    return padded[samples, bands, rows, cols]
+
+
+EVAL_PIXELS = 1 << 16  # pixels per image times images per evaluation batch: 1024 digits, 64 at 32x32
 
 
 def predict_logits(
-    model: nn.Module,
-    images: torch.Tensor,
-    batch_size: int = 1024,
-    to_input: Callable[[torch.Tensor], torch.Tensor] = unchanged,
+    model: nn.Module, images, index: torch.Tensor, preprocessing: Preprocessing, batch_size: int = 0
 ) -> torch.Tensor:
-    """Logits for `images` (each batch through `to_input` on the model's device), in eval mode, no autograd."""
+    """Logits for `images[index]`, in eval mode and without autograd, on the model's device.
+
+    `batch_size` 0: as many images as fit EVAL_PIXELS, so the activations stay small at any image size."""
     device = next(model.parameters()).device
+    batch_size = batch_size or max(1, EVAL_PIXELS // (images.shape[-1] * images.shape[-2]))
     model.eval()
     with torch.inference_mode():
         return torch.cat(
-            [model(to_input(images[i : i + batch_size].to(device))) for i in range(0, len(images), batch_size)]
+            [
+                model(batch_input(images, index[i : i + batch_size], preprocessing, device))
+                for i in range(0, len(index), batch_size)
+            ]
         )
 
 
 def evaluate(
-    model: nn.Module,
-    split: Split,
-    world: World = SINGLE,
-    to_input: Callable[[torch.Tensor], torch.Tensor] = unchanged,
+    model: nn.Module, split: Split, preprocessing: Preprocessing, world: World = SINGLE
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
     """(y_true, y_pred, confidence, mean cross-entropy) of `model` on `split`; confidence is the predicted
     class's softmax probability. With several ranks each scores a shard."""
-    part = world.shard(len(split))
-    logits = predict_logits(model, split.images[part], to_input=to_input).cpu()
+    part = torch.arange(len(split))[world.shard(len(split))]
+    logits = predict_logits(model, split.images, part, preprocessing).cpu()
     (loss_sum,) = world.sum(F.cross_entropy(logits, split.targets[part], reduction="sum").item())
     confidence, y_pred = logits.softmax(dim=1).max(dim=1)
     return (
@@ -127,26 +134,21 @@ def train_model(
     lr: float,
     weight_decay: float,
     shift: int,
-    background: float,
+    preprocessing: Preprocessing,
     generator: torch.Generator,
     seed: int = 0,
     world: World = SINGLE,
     on_epoch: Callable[[EpochStats], None] = lambda stats: None,
-    to_input: Callable[[torch.Tensor], torch.Tensor] = unchanged,
 ) -> TrainResult:
     """Train `model` on `train`, validate every epoch on `val`; Ctrl-C stops after the last complete epoch.
-
-    `to_input` turns a batch of the splits' images, on the device, into model input (uint8 pixels
-    are converted per batch; float splits come standardised already).
 
     With several ranks (`model` wrapped in DistributedDataParallel) each takes its DistributedSampler
     share of every epoch in batches of batch_size / world_size, so the global batch, the number of
     steps and the schedule match a single process.
     """
     device = next(model.parameters()).device
-    # uint8 images (possibly a memmap bigger than the device's memory) stay where they are: batches move.
-    images_device = device if train.images.dtype != torch.uint8 else train.images.device
-    images, targets = train.images.to(images_device), train.targets.to(device)
+    images, targets = on_device(train.images, device), train.targets.to(device)
+    background = preprocessing.black()
     rank_batch = math.ceil(batch_size / world.world_size)
     orders = epoch_orders(len(targets), generator, world, seed)
     # DistributedSampler pads so that every rank gets ceil(N / world_size) indices.
@@ -164,8 +166,7 @@ def train_model(
             total_loss = 0.0
             for start in range(0, len(order), rank_batch):
                 batch = order[start : start + rank_batch]
-                pixels = images[batch.to(images_device)].to(device)
-                inputs = shift_batch(to_input(pixels), shift, background, generator)
+                inputs = shift_batch(batch_input(images, batch, preprocessing, device), shift, background, generator)
                 loss = F.cross_entropy(model(inputs), targets[batch])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -173,7 +174,7 @@ def train_model(
                 schedule.step()
                 total_loss += loss.item() * len(batch)
             (total_loss, seen) = world.sum(total_loss, len(order))
-            y_true, y_pred, _, val_loss = evaluate(network, val, world, to_input)
+            y_true, y_pred, _, val_loss = evaluate(network, val, preprocessing, world)
             val_accuracy = (y_true == y_pred).float().mean().item()
             stats = EpochStats(
                 epoch=epoch,

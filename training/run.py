@@ -7,7 +7,6 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,12 +14,14 @@ import torch
 
 from core.atomic import write_json
 from core.checkpoint import Checkpoint, save_checkpoint
-from core.network import ConvNet, ModelConfig
+from core.models import build_model
+from core.network import ModelConfig
 from core.preprocess import Preprocessing
+from training.batches import standardise_splits
 from training.config import TrainConfig, UsageError
 from training.data import Splits
 from training.distributed import SINGLE, World, join_world, leave_world
-from training.loop import EpochStats, TrainResult, evaluate, train_model, unchanged
+from training.loop import EpochStats, TrainResult, evaluate, train_model
 from training.sidecar import ForkedSidecar, InProcessSidecar
 
 EXIT_INTERRUPTED = 130
@@ -66,38 +67,6 @@ def pick_device(kind: str, local_rank: int = 0) -> torch.device:
             "use at most that many --nproc, or --device cpu"
         )
     return torch.device("cuda", local_rank)
-
-
-def standardise_splits(splits: Splits) -> tuple[Preprocessing, Callable[[torch.Tensor], torch.Tensor]]:
-    """The training split's statistics, and the per-batch conversion to model input.
-
-    Float splits are standardised once, in place (the batches need nothing more); uint8 splits
-    (memmaps of a folder cache) stay as they are and each batch is scaled and standardised."""
-    train_pixels = splits.train.images
-    if train_pixels.dtype == torch.uint8:
-        mean, std = uint8_mean_std(train_pixels)
-        preprocessing = Preprocessing(input_size=splits.input_size, mean=round(mean, 6), std=round(std, 6))
-        return preprocessing, lambda batch: preprocessing.standardise(batch.float().div_(255))
-    preprocessing = Preprocessing(
-        input_size=splits.input_size,
-        mean=round(train_pixels.mean().item(), 6),
-        std=round(train_pixels.std().item(), 6),
-    )
-    for split in (splits.train, splits.val, splits.test):
-        split.images = preprocessing.standardise(split.images)
-    return preprocessing, unchanged
-
-
-def uint8_mean_std(pixels: torch.Tensor, chunk: int = 4096) -> tuple[float, float]:
-    """Mean and standard deviation of uint8 pixels scaled to [0, 1], read in chunks (no float copy)."""
-    total = total_sq = 0.0
-    for start in range(0, len(pixels), chunk):
-        block = pixels[start : start + chunk].double()
-        total += block.sum().item()
-        total_sq += block.square().sum().item()
-    count = pixels.numel()
-    mean = total / count
-    return mean / 255, (max(total_sq / count - mean * mean, 0.0) ** 0.5) / 255
 
 
 def epoch_logger(total: int, world: World = SINGLE):
@@ -170,19 +139,19 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
     splits = sidecar.splits().as_tensors()
     # Every rank draws the same initial weights; augmentation and dropout differ per rank.
     generator = seed_everything(config.seed, pick_threads(config.threads, splits.input_size), device)
-    preprocessing, to_input = standardise_splits(splits)
+    preprocessing = standardise_splits(splits)
     sizes = splits.sizes()
     if world.is_main:
         backend = f" ({world.backend})" if world.distributed else ""
         print(
             f"dataset {config.dataset}: train {sizes['train']}, val {sizes['val']}, test {sizes['test']}; "
-            f"{epochs} epochs on {device.type}, world size {world.world_size}{backend}",
+            f"model {config.model}, {epochs} epochs on {device.type}, world size {world.world_size}{backend}",
             file=sys.stderr,
         )
     model_config = ModelConfig(
-        in_channels=splits.train.images.shape[1], input_size=splits.input_size, num_classes=len(splits.labels)
+        in_channels=splits.channels, input_size=splits.input_size, num_classes=len(splits.labels)
     )
-    model = ConvNet(model_config).to(device)
+    model = build_model(config.model, model_config).to(device)
     trained = model
     if world.distributed:
         from torch.nn.parallel import DistributedDataParallel
@@ -199,18 +168,17 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
         lr=config.lr,
         weight_decay=config.weight_decay,
         shift=config.shift,
-        background=preprocessing.standardise(0.0),
+        preprocessing=preprocessing,
         generator=generator,
         seed=config.seed,
         world=world,
         on_epoch=epoch_logger(epochs, world),
-        to_input=to_input,
     )
     if not result.history:
         print("interrupted before the first epoch finished: nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     model.load_state_dict(result.best_state)
-    y_true, y_pred, confidence, _ = evaluate(model, splits.test, world, to_input)
+    y_true, y_pred, confidence, _ = evaluate(model, splits.test, preprocessing, world)
     if world.is_main:
         history = [stats.as_dict() for stats in result.history]
         sidecar.request_reports(
@@ -223,7 +191,7 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
             confidence=confidence.numpy(),
         )
         versions = library_versions()
-        save_model(config, model, splits.labels, preprocessing, versions)
+        save_model(config, model, model_config, splits.labels, preprocessing, versions)
         metrics = sidecar.reports()
         metrics |= {"history": history, "best_epoch": result.best_epoch}
         duration_s = time.perf_counter() - started
@@ -238,12 +206,18 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
 
 
 def save_model(
-    config: TrainConfig, model: ConvNet, labels: list[str], preprocessing: Preprocessing, versions: dict[str, str]
+    config: TrainConfig,
+    model: torch.nn.Module,
+    model_config: ModelConfig,
+    labels: list[str],
+    preprocessing: Preprocessing,
+    versions: dict[str, str],
 ) -> None:
     save_checkpoint(
         Path(config.out) / "model.pt",
         Checkpoint(
-            model_config=model.config,
+            model_name=config.model,
+            model_config=model_config,
             model_state=model.state_dict(),
             labels=labels,
             preprocessing=preprocessing,
@@ -268,6 +242,7 @@ def run_facts(
     """The `run` section of metrics.json: what was trained, how, where and with which versions."""
     return {
         "dataset": config.dataset,
+        "model": config.model,
         "split": splits.sizes(),
         "seed": config.seed,
         "split_seed": config.split_seed,

@@ -49,8 +49,10 @@ class ForkedSidecar:
     def __init__(self, load_kwargs: dict) -> None:
         context = multiprocessing.get_context("fork")
         self._conn, child_conn = context.Pipe()
+        # Not a daemon: a daemonic process may not start processes, and the sidecar decodes folder
+        # datasets with a pool. close() (always called) lets it go; it also exits when the pipe closes.
         self._process = context.Process(
-            target=_serve, args=(child_conn, self._conn, load_kwargs), name="training-sidecar", daemon=True
+            target=_serve, args=(child_conn, self._conn, load_kwargs), name="training-sidecar", daemon=False
         )
         self._process.start()
         child_conn.close()
