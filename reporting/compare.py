@@ -93,7 +93,8 @@ class Comparison:
     @property
     def fallen_within_noise(self) -> list[ClassChange]:
         """Classes whose F1 fell, but not by more than noise."""
-        return [c for c in self.classes.values() if c.delta < -WORSE_F1_TOLERANCE and c not in self.worse]
+        worse = self.worse
+        return [c for c in self.classes.values() if c.delta < -WORSE_F1_TOLERANCE and c not in worse]
 
 
 def baseline_name(baseline: dict) -> str:

@@ -267,6 +267,24 @@ def test_runs_that_differ_only_in_the_training_seed_are_paired_and_gated_on_sign
     assert what_changed_rows(report) == ["| `seed` | 0 → 1 |"]
 
 
+def test_a_seed_change_larger_than_max_drop_only_warns_unless_significant(digits_runs, tmp_path: Path) -> None:
+    """With a --max-drop smaller than the seeds' difference, the run that scored lower against the other fails
+    only if McNemar finds the fall significant; otherwise the gate passes with a warning that says so."""
+    first, second = digits_runs(*BASELINE_30), digits_runs(*BASELINE_30, "--seed", "1")
+    accuracies = [json.loads((run / "metrics.json").read_text())["accuracy"] for run in (first, second)]
+    lower, higher = (first, second) if accuracies[0] < accuracies[1] else (second, first)
+
+    code, report = render_against(lower, higher, tmp_path, "--max-drop", "0.001")
+
+    paired = PAIRED_LINE.search(report)
+    assert paired and int(paired["broken"]) > int(paired["fixed"]), report
+    if paired["verdict"] == "significant":
+        assert code == EXIT_GATE_FAILED
+    else:
+        assert code == EXIT_OK
+        assert "more than the allowed 0.10 pp but not significant" in report
+
+
 def test_a_3_epoch_run_fails_against_the_30_epoch_baseline_with_counts_and_p(digits_runs, tmp_path: Path) -> None:
     """3 epochs against 30: the drop rule fails with the fixed/broken counts and the p-value, and What changed
     shows epochs 30 → 3."""
