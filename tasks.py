@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from invoke import Context, Exit, UnexpectedExit
 from commands.bench import bench_commands
 from commands.checks import lint_commands, test_command
 from commands.comment import comment_command, publish_problem
+from commands.data import NOTHING_TRACKED, dvc_tracking_files, gcs_key_to_write, pull_command
 from commands.docker import (
     build_command,
     buildx_missing_message,
@@ -36,6 +39,7 @@ from commands.flags import float_flag, int_flag
 from commands.lock import lock_command
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
+from commands.samples import sample_model_command
 from commands.train import torchrun_env, train_command
 from commands.typed_tasks import adapt_invoke, task
 
@@ -60,6 +64,29 @@ def run_checked(c: Context, task_name: str, build: Callable[[], str]) -> None:
     with usage_errors(task_name):
         command = build()
     c.run(command, echo=True, pty=False)
+
+
+# No invoke.yaml default for --remote: DVC's own config names the default remote (`dvc remote default NAME`).
+@task(help={"remote": "DVC remote to pull from (default: the one the repository's DVC config names)"})
+def data(c: Context, remote: str = "") -> None:
+    """Fetch the datasets this repository versions with DVC (`dvc pull`); one line and nothing else without DVC."""
+    tracking = dvc_tracking_files(Path(__file__).parent)
+    try:
+        command = pull_command(tracking_files=tracking, remote=remote, dvc=shutil.which("dvc"))
+    except ValueError as exc:
+        raise Exit(f"invoke data: {exc}", code=2) from None
+    if not command:
+        print(f"invoke data: {NOTHING_TRACKED}", flush=True)
+        return
+    key = gcs_key_to_write(os.environ)
+    # A Google Cloud key from a CI secret goes into a file in a folder only this user may read (mode 0700),
+    # deleted straight after the pull.
+    with tempfile.TemporaryDirectory() as folder:
+        env = {}
+        if key:
+            env["GOOGLE_APPLICATION_CREDENTIALS"] = str(Path(folder) / "gcs-key.json")
+            Path(env["GOOGLE_APPLICATION_CREDENTIALS"]).write_text(key)
+        c.run(command, echo=True, pty=False, env=env)
 
 
 @task(
@@ -318,6 +345,12 @@ def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
     c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package, python=PYTHON), echo=True, pty=False)
 
 
+@task(help={"out": "where to write it (default from invoke.yaml: docker.smoke_model, samples/model.pt)"})
+def sample_model(c: Context, out: str = "") -> None:
+    """Regenerate samples/model.pt, the small trained checkpoint run-infer and docker-infer.yaml predict with."""
+    c.run(sample_model_command(out=out or c.config.docker.smoke_model, python=PYTHON), echo=True, pty=False)
+
+
 @task(
     help={
         "publish": "also run `invoke comment`, as CI does (needs GITHUB_TOKEN or REPO_TOKEN, and GITHUB_REPOSITORY)",
@@ -325,12 +358,13 @@ def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
     }
 )
 def ci(c: Context, publish: bool = False, target: str = "") -> None:
-    """Run what CI runs, in order: lint, test, train, baseline, report (then comment, with --publish)."""
+    """Run what CI runs, in order: lint, test, data, train, baseline, report (then comment, with --publish)."""
     problem = publish_problem(os.environ, target) if publish else ""
     if problem:  # now, not after minutes of linting, testing and training
         raise Exit(f"invoke ci: {problem}", code=2)
     lint(c)
     test(c)
+    data(c)
     train(c)
     try:
         baseline(c)
@@ -455,7 +489,7 @@ def run_train(c: Context, tag: str = "", epochs: int | None = None, artifacts: s
     pre=[docker_available],
     help={
         "tag": "image to run (default: the one `invoke build-infer` builds)",
-        "model": "checkpoint to mount (default: model.pt in the folder `invoke run-train` writes)",
+        "model": "checkpoint to mount (default from invoke.yaml: samples/model.pt, a small committed model)",
         "input": "image, folder of images or .npy array to mount (default from invoke.yaml: samples/digits)",
         "output": "also write the predictions to this .csv or .json file (its folder is mounted)",
     },
@@ -470,7 +504,7 @@ def run_infer(c: Context, tag: str = "", model: str = "", input: str = "", outpu
         output_path.parent.mkdir(parents=True, exist_ok=True)
     command = run_infer_command(
         image=image,
-        model=str(Path(model or Path(cfg.artifacts) / "model.pt").resolve()),
+        model=str(Path(model or cfg.smoke_model).resolve()),
         inputs=str(Path(input or cfg.smoke_input).resolve()),
         output=str(output_path) if output_path else "",
         user=_host_user(),

@@ -22,6 +22,11 @@ OUTPUT_IN_IMAGE = "/output"
 # Tag for images built outside a git checkout (e.g. from a source tarball).
 UNVERSIONED_TAG = "local"
 
+# Loads torchvision's compiled ops: a torchvision built for another torch fails here ("operator
+# torchvision::nms does not exist") while `pip check` passes it. Dockerfile.train runs it at
+# build time, `invoke run-train` in the built image (training on the digits never imports torchvision).
+TORCHVISION_CHECK = "import torch, torchvision; torchvision.ops.nms(torch.zeros(1, 4), torch.ones(1), 0.5)"
+
 
 def docker_info_command() -> str:
     """`docker info`: exits non-zero when the CLI cannot reach a Docker engine."""
@@ -159,14 +164,19 @@ class Mount:
         return line.getvalue()
 
 
-def run_command(*, image: str, args: Iterable[str] = (), mounts: Iterable[Mount] = (), user: str = "") -> str:
-    """`docker run --rm` without network: the smoke runs prove the images need no downloads.
+def run_command(
+    *, image: str, args: Iterable[str] = (), mounts: Iterable[Mount] = (), user: str = "", entrypoint: str = ""
+) -> str:
+    """`docker run --rm` without network, on a read-only root file system with a fresh /tmp: the smoke
+    runs prove the images need no downloads and write nothing but their mounts and /tmp.
 
     `user` ("uid:gid") makes files written to the mounts belong to the caller, not the image's user.
     """
-    command = ["docker", "run", "--rm", "--network", "none"]
+    command = ["docker", "run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp"]  # noqa: S108 (in the container)
     if user:
         command += ["--user", user]
+    if entrypoint:
+        command += ["--entrypoint", entrypoint]
     for mount in mounts:
         command += ["--mount", mount.option()]
     command += [image, *args]
@@ -174,7 +184,8 @@ def run_command(*, image: str, args: Iterable[str] = (), mounts: Iterable[Mount]
 
 
 def run_train_command(*, image: str, out_dir: str, epochs: int = 0, user: str = "") -> str:
-    """Train in the container, writing the artifacts to `out_dir` (an absolute host path).
+    """Check that torchvision loads in the image, then train in it, writing the artifacts to `out_dir`
+    (an absolute host path).
 
     `epochs=0` leaves the dataset's default to the training code.
     """
@@ -182,7 +193,8 @@ def run_train_command(*, image: str, out_dir: str, epochs: int = 0, user: str = 
     if epochs:
         args += ["--epochs", str(epochs)]
     mounts = [Mount(out_dir, ARTIFACTS_IN_IMAGE)]
-    return run_command(image=image, args=args, mounts=mounts, user=user)
+    check = run_command(image=image, args=["-c", TORCHVISION_CHECK], entrypoint="python")
+    return f"{check} && {run_command(image=image, args=args, mounts=mounts, user=user)}"
 
 
 def run_infer_command(*, image: str, model: str, inputs: str, output: str = "", user: str = "") -> str:

@@ -165,11 +165,14 @@ def what_changed_section(comparison: Comparison) -> str:
 
 
 def run_facts(metrics: dict) -> str:
-    """One line: dataset, split sizes, epochs, seed, duration, commit; whatever the run recorded."""
+    """One line: dataset, data version, split sizes, epochs, seed, duration, commit; whatever the run recorded."""
     run = metrics.get("run", {})
     facts = []
     if run.get("dataset"):
         facts.append(f"dataset {code(run['dataset'])}")
+    data = data_version_label(run.get("data_version") or {})
+    if data:
+        facts.append(f"data {code(data)}")
     split = run.get("split") or {}
     if split:
         facts.append("split " + " / ".join(f"{cell(name)} {count}" for name, count in split.items()))
@@ -185,6 +188,16 @@ def run_facts(metrics: dict) -> str:
     if run.get("commit"):
         facts.append(f"commit `{cell(run['commit'])[:7]}`")
     return " · ".join(facts)
+
+
+def data_version_label(version: dict) -> str:
+    """A folder dataset's version in short: "dvc:<DVC's md5>" or "sha256:<content fingerprint>", 7 hex digits;
+    "" for a built-in dataset, which its name already identifies."""
+    if version.get("source") == "dvc" and version.get("md5"):
+        return f"dvc:{str(version['md5'])[:7]}"
+    if version.get("source") == "fingerprint" and version.get("sha256"):
+        return f"sha256:{str(version['sha256'])[:7]}"
+    return ""
 
 
 def duration(seconds: float) -> str:

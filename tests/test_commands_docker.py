@@ -135,19 +135,27 @@ def test_mount_option(mount, expected):
     assert mount.option() == expected
 
 
+TORCHVISION_LOADS = (
+    "docker run --rm --network none --read-only --tmpfs /tmp --entrypoint python cml-train:abc1234 -c"
+    " 'import torch, torchvision; torchvision.ops.nms(torch.zeros(1, 4), torch.ones(1), 0.5)'"
+)
+
+
 @pytest.mark.parametrize(
     ("epochs", "expected_args"),
     [(1, "--out /artifacts --epochs 1"), (0, "--out /artifacts")],
     ids=["smoke", "dataset-default"],
 )
 def test_run_train_command(epochs, expected_args):
-    """The host folder is mounted at /artifacts, where the training writes; no network, the caller's uid."""
+    """torchvision's compiled ops load in the image; then the host folder is mounted at /artifacts, where the
+    training writes; no network, read-only but for /tmp, the caller's uid."""
     command = run_train_command(
         image="cml-train:abc1234", out_dir="/w/artifacts/docker", epochs=epochs, user="1001:121"
     )
 
     assert command == (
-        "docker run --rm --network none --user 1001:121"
+        f"{TORCHVISION_LOADS} && "
+        "docker run --rm --network none --read-only --tmpfs /tmp --user 1001:121"
         " --mount type=bind,source=/w/artifacts/docker,target=/artifacts"
         f" cml-train:abc1234 {expected_args}"
     )
@@ -158,7 +166,7 @@ def test_run_infer_command_mounts_model_and_inputs_read_only():
     command = run_infer_command(image="cml-infer:abc1234", model="/w/run/model.pt", inputs="/w/samples/digits")
 
     assert command == (
-        "docker run --rm --network none"
+        "docker run --rm --network none --read-only --tmpfs /tmp"
         " --mount type=bind,source=/w/run/model.pt,target=/artifacts/model.pt,readonly"
         " --mount type=bind,source=/w/samples/digits,target=/inputs/digits,readonly"
         " cml-infer:abc1234 --model /artifacts/model.pt --input /inputs/digits"
@@ -172,7 +180,7 @@ def test_run_infer_command_mounts_the_output_folder_writable():
     )
 
     assert command == (
-        "docker run --rm --network none --user 1:2"
+        "docker run --rm --network none --read-only --tmpfs /tmp --user 1:2"
         " --mount type=bind,source=/w/model.pt,target=/artifacts/model.pt,readonly"
         " --mount type=bind,source=/w/x.npy,target=/inputs/x.npy,readonly"
         " --mount type=bind,source=/w/out,target=/output"
@@ -261,7 +269,8 @@ def test_run_train_task_smoke_runs_into_the_docker_artifact_dir(fixed_sha, tmp_p
 
     assert c.run.call_args_list[0] == call(INSPECT.format("cml-train"), echo=True, hide=True, warn=True, pty=False)
     assert c.run.call_args_list[1] == call(
-        f"docker run --rm --network none --user {USER}"
+        f"{TORCHVISION_LOADS} && "
+        f"docker run --rm --network none --read-only --tmpfs /tmp --user {USER}"
         f" --mount type=bind,source={tmp_path}/artifacts/docker,target=/artifacts"
         " cml-train:abc1234 --out /artifacts --epochs 1",
         echo=True,
@@ -270,8 +279,9 @@ def test_run_train_task_smoke_runs_into_the_docker_artifact_dir(fixed_sha, tmp_p
     assert (tmp_path / "artifacts" / "docker").is_dir()
 
 
-def test_run_infer_task_predicts_the_samples_with_the_run_train_model(fixed_sha, tmp_path, monkeypatch):
-    """By default the model run-train wrote predicts samples/digits; --output's folder is created and mounted."""
+def test_run_infer_task_predicts_the_samples_with_the_committed_sample_model(fixed_sha, tmp_path, monkeypatch):
+    """By default samples/model.pt (no training image needed) predicts samples/digits; --output's folder is created
+    and mounted."""
     monkeypatch.chdir(tmp_path)
     c = project_context(repeat=True)
 
@@ -279,8 +289,8 @@ def test_run_infer_task_predicts_the_samples_with_the_run_train_model(fixed_sha,
 
     assert c.run.call_args_list[0] == call(INSPECT.format("cml-infer"), echo=True, hide=True, warn=True, pty=False)
     assert c.run.call_args_list[1] == call(
-        f"docker run --rm --network none --user {USER}"
-        f" --mount type=bind,source={tmp_path}/artifacts/docker/model.pt,target=/artifacts/model.pt,readonly"
+        f"docker run --rm --network none --read-only --tmpfs /tmp --user {USER}"
+        f" --mount type=bind,source={tmp_path}/samples/model.pt,target=/artifacts/model.pt,readonly"
         f" --mount type=bind,source={tmp_path}/samples/digits,target=/inputs/digits,readonly"
         f" --mount type=bind,source={tmp_path}/out,target=/output"
         " cml-infer:abc1234 --model /artifacts/model.pt --input /inputs/digits --output /output/preds.csv",

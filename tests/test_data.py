@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.data import load_splits, stratified_split
+from training.data import load_splits, stratified_split, torchvision_arrays
 
 
 def test_split_is_disjoint_complete_and_stratified() -> None:
@@ -62,3 +62,24 @@ def test_test_fingerprint_follows_the_split_seed_and_dataset_fingerprint_does_no
     assert first.test_fingerprint() == again.test_fingerprint() != other.test_fingerprint()
     assert first.dataset_fingerprint == other.dataset_fingerprint
     assert len(first.dataset_fingerprint) == len(first.test_fingerprint()) == 64
+
+
+def test_cifar_style_photos_stay_uint8_channels_first() -> None:
+    """CIFAR-10's (N, H, W, 3) uint8 data becomes contiguous uint8 (N, 3, H, W), each pixel's colour kept."""
+    data = np.random.default_rng(0).integers(0, 256, (5, 32, 32, 3), dtype=np.uint8)
+
+    images, targets = torchvision_arrays(data, [3, 1, 4, 1, 5])
+
+    assert images.shape == (5, 3, 32, 32) and images.dtype == np.uint8 and images.flags.c_contiguous
+    assert np.array_equal(images[2, :, 7, 9], data[2, 7, 9])
+    assert targets.dtype == np.int64 and targets.tolist() == [3, 1, 4, 1, 5]
+
+
+def test_mnist_style_grayscale_becomes_unit_range_floats_with_a_channel_axis() -> None:
+    """MNIST-style (N, H, W) uint8 data becomes float32 (N, 1, H, W) in [0, 1], as before RGB support."""
+    data = np.array([[[0, 255], [51, 102]]], dtype=np.uint8)
+
+    images, _ = torchvision_arrays(data, np.array([7]))
+
+    assert images.shape == (1, 1, 2, 2) and images.dtype == np.float32
+    np.testing.assert_allclose(images[0, 0], [[0.0, 1.0], [0.2, 0.4]], rtol=1e-6)

@@ -23,12 +23,12 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 from dockerfile_parse import DockerfileParser
-from helpers import ROOT
+from helpers import ROOT, project_context
 from ruamel.yaml import YAML
 
 import tasks
 from commands.checks import lint_commands
-from commands.docker import ARTIFACTS_IN_IMAGE, INPUTS_IN_IMAGE
+from commands.docker import ARTIFACTS_IN_IMAGE, INPUTS_IN_IMAGE, TORCHVISION_CHECK
 from commands.lock import LOCK_FILE, requirement_pins
 
 DOCKERFILES = ["Dockerfile.train", "Dockerfile.infer"]
@@ -61,20 +61,31 @@ class ImageSpec:
     user: str = ""
     entrypoint: list[str] = field(default_factory=list)
     cmd: list[str] = field(default_factory=list)
+    name: str = ""  # the stage's `AS` name
+    from_stages: list[tuple[str, str]] = field(default_factory=list)  # COPY --from=STAGE: (stage, path)
+    stages: list[ImageSpec] = field(default_factory=list)  # the earlier stages it copies from
 
 
-def parse_dockerfile(path: Path) -> ImageSpec:
-    """The final stage of `path` (each FROM starts a new image)."""
+def parse_stages(path: Path) -> list[ImageSpec]:
+    """Every stage of `path`, in order (each FROM starts a new one)."""
     with path.open("rb") as handle:
         parser = DockerfileParser(fileobj=handle, env_replace=False)
         structure = parser.structure
-    spec = ImageSpec()
+    stages: list[ImageSpec] = []
     for item in structure:
         instruction, value = item["instruction"], item["value"]
         if instruction == "FROM":
-            spec = ImageSpec(base=value.split()[0])
-        elif instruction == "WORKDIR":
+            words = value.split()
+            stages.append(ImageSpec(base=words[0], name=words[2] if len(words) == 3 else ""))
+            continue
+        if not stages:  # comments (and global ARGs) before the first FROM
+            continue
+        spec = stages[-1]
+        if instruction == "WORKDIR":
             spec.workdir = spec.workdir / value
+        elif instruction == "COPY" and value.startswith("--from="):
+            stage, source, _ = value.removeprefix("--from=").split()
+            spec.from_stages.append((stage, source))
         elif instruction in ("COPY", "ADD"):
             spec.copies.append(parse_copy(instruction, value, spec.workdir))
         elif instruction == "RUN":
@@ -89,7 +100,15 @@ def parse_dockerfile(path: Path) -> ImageSpec:
             spec.entrypoint = json.loads(value)
         elif instruction == "CMD":
             spec.cmd = json.loads(value)
-    return spec
+    return stages
+
+
+def parse_dockerfile(path: Path) -> ImageSpec:
+    """The final stage of `path`, the image itself, with the earlier stages it copies files from."""
+    *earlier, final = parse_stages(path)
+    copied_from = {stage for stage, _ in final.from_stages}
+    final.stages = [stage for stage in earlier if stage.name in copied_from]
+    return final
 
 
 def parse_copy(instruction: str, value: str, workdir: PurePosixPath) -> Copy:
@@ -192,7 +211,7 @@ def pinned_versions() -> dict[str, str]:
 def pip_installs(spec: ImageSpec) -> list[list[str]]:
     """The arguments of every `pip install` in the RUN lines."""
     installs = []
-    for run in spec.runs:
+    for run in [*(run for stage in spec.stages for run in stage.runs), *spec.runs]:
         for segment in run.split("&&"):
             words = shlex.split(segment)
             if words[:2] == ["pip", "install"]:
@@ -239,18 +258,22 @@ def load(dockerfile: str) -> tuple[ImageSpec, dict[PurePosixPath, Path]]:
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    """This environment without anything that could put the repository on Python's path."""
+    """This environment without anything that could put the repository on Python's path, plus `extra`.
+
+    The image's PATH is left out: it leads to the image's virtualenv, for which this interpreter stands in.
+    """
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
-    return {**env, **extra}
+    return {**env, **{key: value for key, value in extra.items() if key != "PATH"}}
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
 def test_every_copy_source_exists_and_reaches_the_build_context(dockerfile):
-    """Each COPY source is in the repository and .dockerignore lets it, and some files under it, through."""
-    spec = parse_dockerfile(ROOT / dockerfile)
+    """Each COPY source, in every stage, is in the repository and .dockerignore lets it, and some files under it,
+    through."""
+    stages = parse_stages(ROOT / dockerfile)
     rules = ignore_rules(ROOT / ".dockerignore")
 
-    sources = [source.rstrip("/") for copy in spec.copies for source in copy.sources]
+    sources = [source.rstrip("/") for spec in stages for copy in spec.copies for source in copy.sources]
 
     assert sources
     for source in sources:
@@ -312,6 +335,7 @@ def in_image_args(args: list[str], mounts: dict[str, Path]) -> list[str]:
         for target, source in mounts.items():
             if arg == target or arg.startswith(f"{target}/"):
                 arg = str(source) + arg.removeprefix(target)
+                break  # once: the host folder may itself lie under another mount point, e.g. /tmp
         mapped.append(arg)
     return mapped
 
@@ -363,48 +387,106 @@ def test_every_module_the_code_imports_from_our_packages_is_in_the_image(dockerf
     assert missing == {}, f"{dockerfile}: imported but not in the image: {missing}"
 
 
+# Runs `python -m MODULE ARGS` (argv after the log path) and appends to the log file every path the
+# process, or a child it forks, opens for writing, makes as a folder, or renames a file onto.
+WRITE_AUDIT = r"""
+import os, runpy, sys
+log = open(sys.argv[1], "a", buffering=1)
+WRITES = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND
+
+def record(path):
+    if isinstance(path, (str, bytes, os.PathLike)):
+        log.write(os.path.abspath(os.fsdecode(path)) + "\n")
+
+def hook(event, args):
+    if event == "open" and ((args[1] and set(args[1]) & set("wax+")) or (args[2] or 0) & WRITES):
+        record(args[0])
+    elif event == "os.mkdir":
+        record(args[0])
+    elif event == "os.rename":
+        record(args[1])
+
+sys.addaudithook(hook)
+assert sys.argv[2] == "-m", sys.argv
+sys.argv = sys.argv[3:]
+runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+"""
+
+
+def run_entrypoint(spec: ImageSpec, workdir: Path, mounts: dict[str, Path], args: list[str], log: Path):
+    """The image's entrypoint plus `args`, from its files, with its ENV; in-image paths (also in ENV) mapped to
+    the host folders in `mounts`, HOME a folder that does not exist. Every path written is appended to `log`."""
+    env = {key: in_image_args([value], mounts)[0] for key, value in spec.env.items()}
+    env["HOME"] = str(log.parent / "no-home")
+    return subprocess.run(
+        [sys.executable, "-c", WRITE_AUDIT, str(log), *in_image_args(spec.entrypoint[1:], mounts), *args],
+        cwd=workdir,
+        env=clean_env(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def written_outside(log: Path, *allowed: Path) -> list[str]:
+    """The paths in `log` under none of the `allowed` folders (nor /dev, which a read-only container keeps)."""
+    roots = [*allowed, Path("/dev")]
+    return sorted(
+        {line for line in log.read_text().splitlines() if not any(Path(line).is_relative_to(r) for r in roots)}
+    )
+
+
 def test_train_image_trains_and_infer_image_predicts_from_their_files_and_defaults(image_dirs, tmp_path):
-    """From only the image files and with each image's own entrypoint and CMD (mounts mapped to host folders),
-    a 1-epoch training writes every artifact and the inference image predicts samples/digits with that model."""
-    artifacts = tmp_path / "artifacts"
-    artifacts.mkdir()  # the mount exists before the container starts
-    mounts = {ARTIFACTS_IN_IMAGE: artifacts, INPUTS_IN_IMAGE: ROOT / "samples" / "digits"}
+    """From only the image files, with each image's own entrypoint and ENV (mounts mapped to host folders) and an
+    extra argument, a 1-epoch training writes every artifact to the default /artifacts and the inference image
+    predicts samples/digits with that model; neither writes anywhere but its mounts and /tmp (so both run with
+    `--read-only --tmpfs /tmp`)."""
+    artifacts, tmp, output = tmp_path / "artifacts", tmp_path / "tmp", tmp_path / "output"
+    for folder in (artifacts, tmp, output):
+        folder.mkdir()  # the mounts exist before the container starts
+    mounts = {ARTIFACTS_IN_IMAGE: artifacts, INPUTS_IN_IMAGE: ROOT / "samples" / "digits", "/tmp": tmp}
     train, infer = (parse_dockerfile(ROOT / dockerfile) for dockerfile in DOCKERFILES)
-    predictions = tmp_path / "predictions.json"
+    logs = tmp_path / "train-writes.log", tmp_path / "infer-writes.log"
 
-    trained = subprocess.run(
-        [sys.executable, *train.entrypoint[1:], *in_image_args(train.cmd, mounts), "--epochs", "1"],
-        cwd=image_dirs["Dockerfile.train"],
-        env=clean_env(train.env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    predicted = subprocess.run(
-        [sys.executable, *infer.entrypoint[1:], *in_image_args(infer.cmd, mounts), "--output", str(predictions)],
-        cwd=image_dirs["Dockerfile.infer"],
-        env=clean_env(infer.env),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    trained = run_entrypoint(train, image_dirs["Dockerfile.train"], mounts, ["--epochs", "1"], logs[0])
+    predicted = run_entrypoint(
+        infer, image_dirs["Dockerfile.infer"], mounts, ["--output", str(output / "predictions.json")], logs[1]
     )
 
-    assert [spec.entrypoint for spec in (train, infer)] == [["python", "-m", "training"], ["python", "-m", "inference"]]
     assert trained.returncode == 0, trained.stderr
     expected = {"model.pt", "metrics.json", "classification_report.txt", "confusion_matrix.png", "training_curves.png"}
     assert expected <= {path.name for path in artifacts.iterdir()}
+    assert written_outside(logs[0], artifacts, tmp) == []
     assert predicted.returncode == 0, predicted.stderr
-    rows = json.loads(predictions.read_text())
+    rows = json.loads((output / "predictions.json").read_text())
     assert sorted(Path(row["input"]).name for row in rows) == [f"digit-{digit}.png" for digit in range(10)]
+    assert written_outside(logs[1], output, tmp) == []
+
+
+def test_entrypoints_hold_the_default_folders_so_arguments_add_to_them_and_a_later_flag_wins():
+    """`docker run IMAGE --epochs 1` keeps `--out /artifacts` (it is in the entrypoint, there is no CMD to replace);
+    a later `--out` (or `--model`/`--input`) wins, as argparse takes the last."""
+    from inference.cli import build_parser as infer_parser
+    from training.cli import build_parser as train_parser
+
+    train, infer = (parse_dockerfile(ROOT / dockerfile) for dockerfile in DOCKERFILES)
+
+    assert train.entrypoint == ["python", "-m", "training", "--out", ARTIFACTS_IN_IMAGE]
+    assert infer.entrypoint == ["python", "-m", "inference", "--model", "/artifacts/model.pt", "--input", "/inputs"]
+    assert train.cmd == infer.cmd == []
+    assert train_parser().parse_args([*train.entrypoint[3:], "--epochs", "1"]).out == ARTIFACTS_IN_IMAGE
+    assert train_parser().parse_args([*train.entrypoint[3:], "--out", "/elsewhere"]).out == "/elsewhere"
+    later = infer_parser().parse_args([*infer.entrypoint[3:], "--input", "/data/x.png"])
+    assert (later.model, later.input) == ("/artifacts/model.pt", "/data/x.png")
 
 
 def test_inference_image_holds_no_training_code_tests_or_data():
-    """The inference image gets `core` and `inference` (and its requirement files), nothing else."""
+    """The inference image gets `core` and `inference`, nothing else (the requirement files stay in the build stage)."""
     spec, files = load("Dockerfile.infer")
 
     top_level = {path.relative_to(spec.workdir).parts[0] for path in files}
 
-    assert top_level == {"core", "inference", "requirements.txt", "requirements.lock", "requirements-infer.txt"}
+    assert top_level == {"core", "inference"}
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
@@ -480,12 +562,38 @@ def test_no_frontend_image_is_pulled_by_a_moving_tag(dockerfile):
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
 def test_image_takes_no_secrets_as_build_args_or_env(dockerfile):
-    """No ARG or ENV name suggests a secret: build args and env end up readable in the image's history."""
-    spec = parse_dockerfile(ROOT / dockerfile)
+    """No ARG or ENV name, in any stage, suggests a secret: build args and env end up readable in the image's
+    history."""
+    stages = parse_stages(ROOT / dockerfile)
 
-    names = [*spec.args, *spec.env]
+    names = [name for spec in stages for name in [*spec.args, *spec.env]]
 
     assert not [name for name in names if re.search(r"TOKEN|SECRET|PASSWORD|KEY", name, re.IGNORECASE)]
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
+def test_the_torch_index_url_stays_in_a_build_stage_out_of_the_image_history(dockerfile):
+    """TORCH_INDEX_URL is an ARG of the stage that installs the virtualenv; the image itself copies only that
+    folder from it and never names the URL, so `docker history` cannot show it."""
+    spec = parse_dockerfile(ROOT / dockerfile)
+    text = (ROOT / dockerfile).read_text()
+    final_stage = text[text.rindex("\nFROM ") :]
+
+    assert [stage.args for stage in spec.stages] == [["TORCH_INDEX_URL"]]
+    assert spec.from_stages == [(spec.stages[0].name, "/opt/venv")]
+    assert "TORCH_INDEX_URL" not in final_stage
+    assert spec.args == []
+
+
+def test_training_image_build_fails_when_torchvision_ops_do_not_load():
+    """Dockerfile.train's last stage runs the torchvision ops check `invoke run-train` also runs, and the check
+    passes with the torch and torchvision installed here."""
+    spec = parse_dockerfile(ROOT / "Dockerfile.train")
+
+    checked = subprocess.run([sys.executable, "-c", TORCHVISION_CHECK], capture_output=True, text=True, timeout=120)
+
+    assert f'python -c "{TORCHVISION_CHECK}"' in spec.runs
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_hadolint_finds_nothing_in_either_dockerfile():
@@ -632,3 +740,20 @@ def test_publish_pushes_the_image_its_own_smoke_run_passed(image):
     assert push == {"run": f"invoke push-{image}"}
     assert hasattr(tasks, f"push_{image}")
     assert [step for step in published if "--push" in step.get("run", "")] == []
+
+
+def test_inference_workflow_builds_and_runs_only_the_inference_image():
+    """docker-infer.yaml names no training-image task: its smoke run predicts with the committed sample model,
+    which is run-infer's default, so a broken Dockerfile.train cannot fail it."""
+    jobs = workflow_jobs("infer")
+    config = project_context().config
+
+    invoked = [step["run"] for job in jobs.values() for step in job["steps"] if "run" in step]
+
+    assert [line for line in invoked if "train" in line] == []
+    assert [line for line in invoked if line.startswith("invoke ")] == 2 * [
+        "invoke build-infer",
+        "invoke run-infer",
+    ] + ["invoke push-infer"]
+    assert config.docker.smoke_model == "samples/model.pt"
+    assert (ROOT / config.docker.smoke_model).is_file()

@@ -248,3 +248,27 @@ def test_baseline_name_cannot_inject_markup() -> None:
     report = render_report(metrics, title="CML report", comparison=compare(metrics, baseline))
 
     assert "<img" not in report and "vs &lt;img src=x&gt;;" in report
+
+
+@pytest.mark.parametrize(
+    ("data_version", "fact"),
+    [
+        ({"source": "dvc", "md5": "5b8a1c2e9d0f47a6b3c1d2e3f4a5b6c7.dir", "path": "data/x"}, "data `dvc:5b8a1c2`"),
+        ({"source": "fingerprint", "sha256": "9f8e7d6c" + "0" * 56, "path": "data/x"}, "data `sha256:9f8e7d6`"),
+        ({"source": "scikit-learn", "name": "digits", "version": "1.9.1"}, None),
+        ({"source": "dvc", "md5": "a`b|c<d"}, "data `dvc:a'b\\|c<d`"),
+    ],
+    ids=["dvc", "fingerprint", "builtin-named-by-dataset-alone", "markup-in-a-hash-stays-code"],
+)
+def test_run_facts_name_a_folder_datasets_version(data_version: dict, fact: str | None) -> None:
+    """The run facts line says which version of a folder dataset trained (so a PR that changes data shows it)."""
+    metrics = digits_run({})
+    metrics["run"] |= {"dataset": "folder:data/x", "data_version": data_version}
+
+    report = render_report(metrics, title="CML report")
+
+    facts_line = next(line for line in report.splitlines() if line.startswith("dataset "))
+    if fact is None:
+        assert " data `" not in facts_line
+    else:
+        assert facts_line.startswith(f"dataset `folder:data/x` · {fact} · split ")

@@ -214,13 +214,32 @@ def test_cml_workflow_trains_read_only_and_comments_in_jobs_of_their_own():
 
     assert workflow["on"]["push"]["branches"] == ["main"] and "pull_request" in workflow["on"]
     assert set(by_name) == {"report", "comment-pr", "comment-commit"}
-    assert invoked_tasks(report) == ["train", "baseline", "report"]
+    assert invoked_tasks(report) == ["data", "train", "baseline", "report"]
     assert report["permissions"] == {"contents": "read", "actions": "read"}
     assert report["steps"][0]["with"]["fetch-depth"] == 0
     assert comment_pr["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert comment_commit["permissions"] == {"contents": "write"}
     assert "github.event_name == 'pull_request'" in comment_pr["if"]
     assert "github.event_name == 'push'" in comment_commit["if"]
+
+
+def test_cml_pulls_dvc_data_before_training_with_the_remote_secrets_on_that_step_alone():
+    """DVC is installed only in a DVC repository; `invoke data` runs before `invoke train`, and the S3 and Google
+    Cloud secrets reach its step through env: and no other step."""
+    steps = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))["report"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+
+    install = steps[runs.index("pip install -r requirements-dvc.txt -c requirements.lock")]
+    data = steps[runs.index("invoke data")]
+    with_secrets = [step.get("run") or step.get("uses") for step in steps if "secrets." in str(step.get("env"))]
+
+    assert install["if"] == "hashFiles('.dvc/config') != ''"
+    assert runs.index("invoke data") < runs.index("invoke train")
+    assert data["env"] == {
+        name: f"${{{{ secrets.{name} }}}}"
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GOOGLE_APPLICATION_CREDENTIALS_JSON")
+    }
+    assert with_secrets == ["invoke data", "invoke baseline"]  # the baseline step: GITHUB_TOKEN, for its download
 
 
 def test_cml_uploads_the_report_even_when_the_gate_fails_and_names_it_for_the_comment_jobs():

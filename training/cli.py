@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir",
         default=defaults.data_dir,
-        help="download/cache dir for mnist and fashion-mnist (default: %(default)s)",
+        help="download/cache dir for mnist, fashion-mnist and cifar10 (default: %(default)s)",
     )
     parser.add_argument(
         "--image-size",

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "folder:PATH")
-DEFAULT_EPOCHS = {"digits": 30, "mnist": 5, "fashion-mnist": 10, "folder": 20}
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "folder:PATH")
+DEFAULT_EPOCHS = {"digits": 30, "mnist": 5, "fashion-mnist": 10, "cifar10": 30, "folder": 20}
+DOWNLOADED = ("mnist", "fashion-mnist", "cifar10")  # torchvision fetches these into data_dir
 
 
 @dataclass
 class TrainConfig:
-    dataset: str = "digits"  # digits | mnist | fashion-mnist | folder:PATH
+    dataset: str = "digits"  # digits | mnist | fashion-mnist | cifar10 | folder:PATH
     model: str = "cnn"  # a built-in (core.models.BUILTIN_MODELS) or module:function, your own factory
     epochs: int = 0  # 0: DEFAULT_EPOCHS for the dataset
     seed: int = 0  # same seed + same thread count -> bit-identical weights
@@ -61,6 +62,12 @@ def validate_dataset_name(dataset: str) -> None:
         if not path:
             raise DataError("--dataset folder:PATH needs a path, e.g. folder:data/my-images")
         if not Path(path).is_dir():
-            raise DataError(f"--dataset {dataset}: folder {path} does not exist")
-    elif kind not in ("digits", "mnist", "fashion-mnist") or path:
+            raise DataError(f"--dataset {dataset}: folder {path} does not exist{dvc_pull_hint(path)}")
+    elif kind not in ("digits", *DOWNLOADED) or path:
         raise DataError(f"--dataset {dataset}: unknown dataset (choose from {', '.join(DATASETS)})")
+
+
+def dvc_pull_hint(path: str) -> str:
+    """For a missing folder that DVC tracks (PATH.dvc beside it): the hint to pull it first."""
+    dvc_file = Path(f"{path.rstrip('/')}.dvc")
+    return f"; {dvc_file} tracks it with DVC: run `invoke data` (dvc pull) first" if dvc_file.is_file() else ""

@@ -165,10 +165,10 @@ def _folder_splits(
 
 
 def _load_torchvision(kind: str, data_dir: Path, *, seed: int, val_fraction: float) -> Splits:
-    """MNIST-style datasets keep their official test set; validation comes out of the training set."""
+    """Downloaded datasets keep their official test set; validation comes out of the training set."""
     from torchvision import datasets
 
-    dataset_class = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST}[kind]
+    dataset_class = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[kind]
     try:
         train = dataset_class(str(data_dir), train=True, download=True)
         test = dataset_class(str(data_dir), train=False, download=True)
@@ -177,17 +177,32 @@ def _load_torchvision(kind: str, data_dir: Path, *, seed: int, val_fraction: flo
             f"--dataset {kind}: not found in {data_dir} and could not be downloaded ({first_line(exc)}); "
             f"download it on a machine with internet access into {data_dir}"
         ) from None
-    train_pixels = train.data.numpy().astype(np.float32) / 255.0
-    train_targets = train.targets.numpy().astype(np.int64)
-    train_ids = np.array([f"train/{index}" for index in range(len(train_targets))])
+    train_pixels, train_targets = torchvision_arrays(train.data, train.targets)
+    test_pixels, test_targets = torchvision_arrays(test.data, test.targets)
+    train_ids = [f"train/{index}" for index in range(len(train_targets))]
     train_idx, val_idx, _ = stratified_split(train_targets, seed=seed, val_fraction=val_fraction, test_fraction=0.0)
-    test_ids = np.array([f"test/{index}" for index in range(len(test.targets))])
     return Splits(
-        train=_to_split(train_pixels[train_idx], train_targets[train_idx], train_ids[train_idx]),
-        val=_to_split(train_pixels[val_idx], train_targets[val_idx], train_ids[val_idx]),
-        test=_to_split(test.data.numpy().astype(np.float32) / 255.0, test.targets.numpy(), test_ids),
-        labels=[str(name) for name in train.classes],
-        dataset_fingerprint=arrays_fingerprint(
-            train.data.numpy(), train.targets.numpy(), test.data.numpy(), test.targets.numpy()
+        train=Split(
+            images=train_pixels[train_idx], targets=train_targets[train_idx], ids=[train_ids[i] for i in train_idx]
         ),
+        val=Split(images=train_pixels[val_idx], targets=train_targets[val_idx], ids=[train_ids[i] for i in val_idx]),
+        test=Split(
+            images=test_pixels, targets=test_targets, ids=[f"test/{index}" for index in range(len(test_targets))]
+        ),
+        labels=[str(name) for name in train.classes],
+        dataset_fingerprint=arrays_fingerprint(train_pixels, train_targets, test_pixels, test_targets),
     )
+
+
+def torchvision_arrays(data, targets) -> tuple[np.ndarray, np.ndarray]:
+    """A torchvision dataset's `data` and `targets` as (images (N, C, H, W), int64 targets).
+
+    Grayscale MNIST-style data ((N, H, W) uint8 tensors) becomes float32 in [0, 1], small enough to
+    hold that way; RGB photos (CIFAR-10: (N, H, W, 3) uint8 arrays) stay uint8, a quarter of the
+    memory, and are converted per batch in training.
+    """
+    pixels = np.asarray(data)
+    labels = np.asarray(targets, dtype=np.int64)
+    if pixels.ndim == 3:
+        return pixels.astype(np.float32)[:, np.newaxis] / np.float32(255.0), labels
+    return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2), dtype=np.uint8), labels

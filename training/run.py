@@ -20,6 +20,7 @@ from core.preprocess import Preprocessing
 from training.batches import standardise_splits
 from training.config import TrainConfig, UsageError
 from training.data import Splits
+from training.data_version import data_version
 from training.distributed import SINGLE, World, join_world, leave_world
 from training.loop import EpochStats, TrainResult, evaluate, train_model
 from training.sidecar import ForkedSidecar, InProcessSidecar
@@ -127,10 +128,12 @@ def run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device_n
     """
     kind = device_type(device_name)
     world = join_world(kind)
-    try:
-        return _run(config, sidecar, pick_device(kind, world.local_rank), world)
-    finally:
-        leave_world(world)
+    code = _run(config, sidecar, pick_device(kind, world.local_rank), world)
+    # Only after a normal end: a rank stopped by Ctrl-C or an error must not wait at a barrier that
+    # the others, still in a training collective or already gone, never reach (torchrun would
+    # then kill it after 30 s).
+    leave_world(world)
+    return code
 
 
 def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device: torch.device, world: World) -> int:
@@ -242,6 +245,7 @@ def run_facts(
     """The `run` section of metrics.json: what was trained, how, where and with which versions."""
     return {
         "dataset": config.dataset,
+        "data_version": data_version(config.dataset),
         "model": config.model,
         "split": splits.sizes(),
         "seed": config.seed,
