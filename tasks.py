@@ -93,6 +93,8 @@ def data(c: Context, remote: str = "") -> None:
     help={
         "epochs": "training epochs (default: the dataset's own default)",
         "seed": "random seed; the same seed and thread count give identical weights",
+        "split_seed": "seed of the train/val/test split, kept fixed so runs are tested on the same samples "
+        "(default from invoke.yaml)",
         "dataset": "digits (bundled, no download) | mnist | fashion-mnist | cifar10 | folder:PATH",
         "model": "cnn | resnet18 | module:function, your own factory (default from invoke.yaml: cnn)",
         "artifacts": "artifact directory to write (default from invoke.yaml: artifacts/)",
@@ -119,6 +121,7 @@ def train(
     image_size: int | None = None,
     threads: int | None = None,
     device: str = "",
+    split_seed: int | None = None,
     nproc: int | None = None,
     nnodes: int | None = None,
     node_rank: int | None = None,
@@ -135,6 +138,7 @@ def train(
             seed=int_flag("seed", seed, cfg, "train.seed"),
             out=artifacts or cfg.artifacts,
             epochs=int_flag("epochs", epochs, cfg, "train.epochs"),
+            split_seed=int_flag("split-seed", split_seed, cfg, "train.split_seed"),
             lr=float_flag("lr", lr, cfg, "train.lr"),
             batch_size=int_flag("batch-size", batch_size, cfg, "train.batch_size"),
             image_size=int_flag("image-size", image_size, cfg, "train.image_size"),
@@ -196,8 +200,10 @@ def predict(
         "baseline": "the base branch's metrics.json, which must exist (default: invoke.yaml's baseline.out "
         "when that file exists, else no baseline)",
         "min_accuracy": "gate: fail below this test accuracy, e.g. 0.95 (default from invoke.yaml; 0 turns it off)",
-        "max_drop": "gate: fail when accuracy fell more than this vs the baseline, 0.01 = 1 point "
-        "(default from invoke.yaml; 1 turns it off)",
+        "max_drop": "gate: fail when accuracy fell more than this vs the baseline, 0.01 = 1 point, and the fall "
+        "is significant (default from invoke.yaml; 1 turns it off)",
+        "alpha": "gate: significance level of the paired test for --max-drop (default from invoke.yaml: 0.05)",
+        "allow_interrupted": "gate: accept an interrupted training run (default from invoke.yaml: fail it)",
     }
 )
 def report(
@@ -206,6 +212,8 @@ def report(
     baseline: str = "",
     min_accuracy: float | None = None,
     max_drop: float | None = None,
+    alpha: float | None = None,
+    allow_interrupted: bool = False,
 ) -> None:
     """Write <artifacts>/report.md, compared with the baseline, and apply the quality gate (exit 3 when it fails)."""
     cfg = c.config
@@ -219,6 +227,8 @@ def report(
             baseline_if_exists="" if baseline else cfg.baseline.out,
             min_accuracy=float_flag("min-accuracy", min_accuracy, cfg, "report.min_accuracy"),
             max_drop=float_flag("max-drop", max_drop, cfg, "report.max_drop"),
+            alpha=float_flag("alpha", alpha, cfg, "report.alpha"),
+            allow_interrupted=allow_interrupted or cfg.report.allow_interrupted,
             python=PYTHON,
         ),
     )

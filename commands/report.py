@@ -15,9 +15,11 @@ def report_command(
     baseline_if_exists: str = "",
     min_accuracy: float | None = None,
     max_drop: float | None = None,
+    alpha: float | None = None,
+    allow_interrupted: bool = False,
     python: str = "python",
 ) -> str:
-    """`python -m reporting render ...`; a gate rule left at None is not applied."""
+    """`python -m reporting render ...`; a gate rule left at None is not applied, alpha None is its default."""
     args = [python, "-m", "reporting", "render", "--artifacts", artifacts, "--title", title]
     if baseline:
         args += ["--baseline", baseline]
@@ -27,6 +29,10 @@ def report_command(
         args += ["--min-accuracy", f"{min_accuracy:g}"]
     if max_drop is not None:
         args += ["--max-drop", f"{max_drop:g}"]
+    if alpha is not None:
+        args += ["--alpha", f"{alpha:g}"]
+    if allow_interrupted:
+        args.append("--allow-interrupted")
     return shlex.join(args)
 
 

@@ -65,6 +65,7 @@ def train_command(
     seed: int,
     out: str,
     epochs: int | None = None,
+    split_seed: int | None = None,
     lr: float | None = None,
     batch_size: int | None = None,
     image_size: int | None = None,
@@ -78,13 +79,29 @@ def train_command(
     python: str = "python",
 ) -> str:
     """`python -m training ...` (or torchrun); an option left at None (device: auto, model: the default)
-    is left to the training code.
+    is left to the training code (split_seed None too: training code from before --split-seed split with --seed).
 
     Values are checked here, so a bad one stops the task in a fraction of a second, before a
     process (or torchrun's several) starts.
     """
-    options = {"epochs": epochs, "lr": lr, "batch-size": batch_size, "image-size": image_size, "threads": threads}
-    minimums = {"epochs": 1, "seed": 0, "batch-size": 1, "image-size": 1, "threads": 0, "nproc": 1, "nnodes": 1}
+    options = {
+        "split-seed": split_seed,
+        "epochs": epochs,
+        "lr": lr,
+        "batch-size": batch_size,
+        "image-size": image_size,
+        "threads": threads,
+    }
+    minimums = {
+        "split-seed": 0,
+        "epochs": 1,
+        "seed": 0,
+        "batch-size": 1,
+        "image-size": 1,
+        "threads": 0,
+        "nproc": 1,
+        "nnodes": 1,
+    }
     for name, value in {**options, "seed": seed, "nproc": nproc, "nnodes": nnodes}.items():
         if name in minimums and value is not None and value < minimums[name]:
             raise ValueError(f"--{name} must be at least {minimums[name]}, got {value}")

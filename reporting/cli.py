@@ -14,14 +14,15 @@ from pathlib import Path
 
 from core.argtypes import between
 from core.atomic import write_text
-from reporting.baseline import BaselineError, BaselineInputError, no_baseline_reason
+from reporting.baseline import BaselineError, BaselineInputError, no_baseline_reason, predictions_beside
 from reporting.baseline_cli import add_baseline_command
 from reporting.comment_cli import add_comment_command
-from reporting.compare import compare
+from reporting.compare import DEFAULT_ALPHA, compare
 from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_GATE_FAILED, EXIT_OK
 from reporting.gate import check_gate
 from reporting.markdown import cell, code
 from reporting.metrics import MetricsError, load_metrics
+from reporting.predictions import load_predictions
 from reporting.render import IMAGES, render_report
 
 PROG = "python -m reporting"
@@ -67,8 +68,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-drop",
         type=fraction,
         metavar="Y",
-        help="fail when accuracy fell by more than Y (0..1; 0.01 is one point) against the baseline; "
-        "not checked without one",
+        help="fail when accuracy fell by more than Y (0..1; 0.01 is one point) against the baseline and the fall "
+        "is significant at --alpha; a larger fall that is not significant, or a significant one within Y, is a "
+        "warning; not checked without a comparable baseline",
+    )
+    render.add_argument(
+        "--alpha",
+        type=between(0, 1),
+        default=DEFAULT_ALPHA,
+        metavar="A",
+        help="significance level of the paired test (exact McNemar on the test samples fixed and broken) for "
+        "--max-drop and for marking classes worse (default: %(default)s)",
+    )
+    render.add_argument(
+        "--allow-interrupted",
+        action="store_true",
+        help="accept a run whose training was interrupted (fewer epochs than asked); by default it fails the gate",
     )
     render.add_argument("--title", default="CML report", help="the report's heading (default: %(default)s)")
     render.set_defaults(handler=run_render)
@@ -83,8 +98,22 @@ def run_render(args: argparse.Namespace, _env: Mapping[str, str]) -> int:
     out = Path(args.out) if args.out else artifacts / "report.md"
     metrics = load_metrics(artifacts / "metrics.json")
     baseline, no_baseline_reason_text = read_baseline(args.baseline, args.baseline_if_exists)
-    comparison = compare(metrics, baseline) if baseline else None
-    gate = check_gate(metrics, comparison, min_accuracy=args.min_accuracy, max_drop=args.max_drop)
+    comparison = None
+    if baseline:
+        comparison = compare(
+            metrics,
+            baseline,
+            predictions=predictions_if_any(artifacts / "metrics.json"),
+            baseline_predictions=predictions_if_any(args.baseline or args.baseline_if_exists),
+            alpha=args.alpha,
+        )
+    gate = check_gate(
+        metrics,
+        comparison,
+        min_accuracy=args.min_accuracy,
+        max_drop=args.max_drop,
+        allow_interrupted=args.allow_interrupted,
+    )
     text_report = artifacts / "classification_report.txt"
     report = render_report(
         metrics,
@@ -96,8 +125,12 @@ def run_render(args: argparse.Namespace, _env: Mapping[str, str]) -> int:
         images=images_beside(artifacts, out),
     )
     write_text(out, report)
-    against = f"compared with {comparison.name}" if comparison else "no baseline"
+    against = "no baseline"
+    if comparison:
+        against = f"compared with {comparison.name}" if comparison.comparable else f"{comparison.name} not comparable"
     print(f"reporting: wrote {out} ({len(report):,} characters; {against})", file=sys.stderr)
+    for rule in gate.warnings:
+        print(f"reporting: quality gate warning: {rule.message} ({rule.rule})", file=sys.stderr)
     for rule in gate.failures:
         print(f"reporting: quality gate failed: {rule.message} ({rule.rule})", file=sys.stderr)
     return EXIT_OK if gate.passed else EXIT_GATE_FAILED
@@ -116,6 +149,12 @@ def read_baseline(required: str | None, optional: str | None) -> tuple[dict | No
     if noted:
         return None, cell(noted)
     return None, f"none given: {code(optional)} does not exist"
+
+
+def predictions_if_any(metrics_path: str | Path) -> dict[str, tuple[str, str]] | None:
+    """The predictions.csv beside a metrics.json, or None where there is none (runs from before it existed)."""
+    path = predictions_beside(Path(metrics_path))
+    return load_predictions(path) if path.is_file() else None
 
 
 def images_beside(artifacts: Path, report: Path) -> tuple[str, ...]:

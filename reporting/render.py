@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from reporting.compare import Comparison
 from reporting.confusion import largest_confusions, most_confused_classes
 from reporting.curves import curves_markdown
-from reporting.gate import GateResult
+from reporting.gate import GateResult, Status, p_value
 from reporting.markdown import cell, code, details, fenced, percent, points, table
+from reporting.stats import CONFIDENCE, wilson_interval
 
 # GitHub rejects comments over 65,536 characters; the rest is room for the comment's marker and footer.
 MAX_REPORT_CHARS = 60_000
@@ -40,12 +41,18 @@ def render_report(
 ) -> str:
     """The whole report; `images` names the PNGs that sit beside it, linked by relative path only."""
     labels = [str(label) for label in metrics["labels"]]
+    compared = comparison if comparison and comparison.comparable else None
     sections = [
         Section(f"## {title}"),
         *([Section(gate_banner(gate))] if gate and gate.rules else []),
         *([Section(interrupted_warning(metrics["run"]))] if metrics.get("run", {}).get("interrupted") else []),
         Section(headline(metrics, comparison, no_baseline_reason)),
-        Section("### Per-class results\n\n" + per_class_section(metrics, labels, comparison), "per-class table"),
+        *(
+            [Section(what_changed_section(comparison), "What changed table")]
+            if comparison and comparison.changes
+            else []
+        ),
+        Section("### Per-class results\n\n" + per_class_section(metrics, labels, compared), "per-class table"),
         Section("### Confusion matrix\n\n" + confusion_section(metrics["confusion_matrix"], labels), "confusion table"),
     ]
     curves = curves_markdown(metrics.get("history", []))
@@ -76,13 +83,26 @@ def fit(sections: list[Section], limit: int) -> str:
     return report[: limit - len(cut_note)] + cut_note
 
 
+GATE_MARKS = {
+    Status.PASSED: "✅",
+    Status.FAILED: "❌",
+    Status.WARNING: "⚠️",
+    Status.NOT_CHECKED: "⚪",
+    Status.OFF: "⚪",
+}
+
+
 def gate_banner(gate: GateResult) -> str:
-    marks = {True: "✅", False: "❌", None: "⚪"}
-    lines = [f"{marks[rule.passed]} {cell(rule.message)} (`{rule.rule}`)" for rule in gate.rules]
+    lines = [f"{GATE_MARKS[rule.status]} {cell(rule.message)} (`{rule.rule}`)" for rule in gate.rules]
+    if not gate.checked:
+        return "**Quality gate: nothing checked.** " + "; ".join(lines)
+    if gate.passed and gate.warnings:
+        count = len(gate.warnings)
+        return f"**Quality gate passed, with {count} warning{'s' if count > 1 else ''}.** " + "; ".join(lines)
     if gate.passed:
         return "**Quality gate passed.** " + "; ".join(lines)
-    failed = len(gate.failures)
-    head = f"> **Quality gate failed**: {failed} of {len(gate.rules)} rule{'s' if len(gate.rules) > 1 else ''} broken."
+    failed, applied = len(gate.failures), sum(1 for rule in gate.rules if rule.passed is not None)
+    head = f"> **Quality gate failed**: {failed} of {applied} rule{'s' if applied > 1 else ''} broken."
     return "\n".join(["> [!CAUTION]", head, *(f"> - {line}" for line in lines)])
 
 
@@ -95,21 +115,53 @@ def interrupted_warning(run: dict) -> str:
 
 
 def headline(metrics: dict, comparison: Comparison | None, no_baseline_reason: str) -> str:
+    interval = accuracy_interval(metrics["confusion_matrix"])
     accuracy = f"**Accuracy {percent(metrics['accuracy'])}**"
     macro_f1 = f"**macro F1 {percent(metrics['macro_f1'])}**"
     if comparison is None:
-        lines = [f"{accuracy} · {macro_f1} · no baseline ({no_baseline_reason})"]
+        lines = [f"{accuracy} ({interval}) · {macro_f1} · no baseline ({no_baseline_reason})"]
+    elif not comparison.comparable:
+        lines = [
+            f"{accuracy} ({interval}) · {macro_f1}",
+            "",
+            f"**Not comparable with {comparison.description}**: {comparison.not_comparable}. No change is shown "
+            "and the largest-allowed-drop rule is not applied.",
+        ]
     else:
         name = cell(comparison.name)
         lines = [
-            f"{accuracy} ({points(comparison.accuracy_delta)} vs {name}) · "
+            f"{accuracy} ({points(comparison.accuracy_delta)} vs {name}; {interval}) · "
             f"{macro_f1} ({points(comparison.macro_f1_delta)} vs {name})",
             "",
             f"Compared with {comparison.description}: accuracy {percent(comparison.baseline_accuracy)}, "
-            f"macro F1 {percent(comparison.baseline_macro_f1)}.",
+            f"macro F1 {percent(comparison.baseline_macro_f1)}. {comparison.note or paired_line(comparison)}",
         ]
     facts = run_facts(metrics)
     return "\n".join([*lines, "", facts]) if facts else "\n".join(lines)
+
+
+def accuracy_interval(matrix: list[list[int]]) -> str:
+    """'95% CI 96.8-99.4%, 355 of 360': the Wilson interval for the accuracy on this many test samples."""
+    right, total = sum(matrix[i][i] for i in range(len(matrix))), sum(map(sum, matrix))
+    low, high = wilson_interval(right, total)
+    return f"{CONFIDENCE:.0%} CI {low * 100:.1f}-{high * 100:.1f}%, {right} of {total}"
+
+
+def paired_line(comparison: Comparison) -> str:
+    """'**-0.56 pp**: 2 fixed, 4 broken, 354 unchanged, McNemar p = 0.69: not significant (alpha 0.05).'"""
+    paired = comparison.paired
+    if paired is None:
+        return "No predictions.csv for both runs, so the change is not tested sample by sample."
+    verdict = "significant" if comparison.significant else "not significant"
+    return (
+        f"**{points(comparison.accuracy_delta)}**: {paired.fixed} fixed, {paired.broken} broken, "
+        f"{paired.unchanged} unchanged, McNemar {p_value(paired.p_value)}: {verdict} (alpha {comparison.alpha:g})."
+    )
+
+
+def what_changed_section(comparison: Comparison) -> str:
+    rows = [[code(setting), f"{cell(before)} → {cell(now)}"] for setting, before, now in comparison.changes]
+    return "### What changed\n\n" + table(["setting", f"{cell(comparison.name)} → this run"], rows, ["l", "l"])
 
 
 def run_facts(metrics: dict) -> str:
@@ -202,14 +254,31 @@ def change_summary(comparison: Comparison) -> str:
     if worse:
         listed = ", ".join(f"{code(c.label)} ({points(c.delta)})" for c in worse[:MAX_LISTED])
         more = f" and {len(worse) - MAX_LISTED} more" if len(worse) > MAX_LISTED else ""
-        lines = [f"**Worse than {cell(name)}** (F1): {listed}{more}."]
+        lines = [f"**Worse than {cell(name)}** (F1, more than noise): {listed}{more}."]
     else:
-        lines = [f"No class got worse than {cell(name)}."]
+        lines = [f"No class got worse than {cell(name)} by more than noise."]
+    within = comparison.fallen_within_noise
+    if within:
+        lines.append(f"F1 fell within noise for {listed_labels([c.label for c in within])}.")
+    lines.append(noise_rule(comparison))
     if comparison.new_labels:
         lines.append(f"Classes not in {cell(name)}: {listed_labels(comparison.new_labels)}.")
     if comparison.dropped_labels:
         lines.append(f"Classes in {cell(name)} but not in this run: {listed_labels(comparison.dropped_labels)}.")
     return "\n".join(lines)
+
+
+def noise_rule(comparison: Comparison) -> str:
+    """How a class's fall was judged, in one line (with 36 samples a class moves ±3 pp for one sample)."""
+    if comparison.paired is not None:
+        return (
+            f"<sub>⚠️ marks a class whose own test samples got significantly worse (exact McNemar on that "
+            f"class's samples, alpha {comparison.alpha:g}).</sub>"
+        )
+    return (
+        f"<sub>⚠️ marks a class whose F1 fell by more than the {CONFIDENCE:.0%} Wilson half-width of "
+        f"{cell(comparison.name)}'s F1 over that class's samples (no paired predictions).</sub>"
+    )
 
 
 def listed_labels(labels: list[str]) -> str:

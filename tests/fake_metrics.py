@@ -77,3 +77,35 @@ def diagonal_matrix(size: int, correct: int, mistakes: dict[tuple[int, int], int
 def three_classes(mistakes: dict[tuple[int, int], int] | None = None, **kwargs) -> dict:
     """A small cats/dogs/birds run: 20 right per class plus the given mistakes."""
     return make_metrics(diagonal_matrix(3, 20, mistakes), ["cat", "dog", "bird"], **kwargs)
+
+
+def paired_runs(
+    fixed: int, broken: int, right: int, wrong: int = 0, labels: tuple[str, str] = ("a", "b")
+) -> tuple[dict, dict, dict, dict]:
+    """(metrics, baseline, predictions, baseline predictions) of two runs on the same two-class test set:
+    `fixed` samples wrong in the baseline and right now, `broken` the reverse, `right` right in both, `wrong`
+    wrong in both. Samples alternate between the two labels; a wrong answer is the other label."""
+    outcomes = [(False, True)] * fixed + [(True, False)] * broken + [(True, True)] * right + [(False, False)] * wrong
+    runs = []
+    for side in (1, 0):
+        predictions = {}
+        for index, outcome in enumerate(outcomes):
+            label = labels[index % 2]
+            predictions[f"s{index}"] = (label, label if outcome[side] else labels[1 - index % 2])
+        runs.append(predictions)
+    metrics, baseline = (metrics_from_predictions(predictions, list(labels)) for predictions in runs)
+    return metrics, baseline, runs[0], runs[1]
+
+
+def metrics_from_predictions(predictions: dict[str, tuple[str, str]], labels: list[str]) -> dict:
+    """make_metrics for these predictions, with the test-split fingerprint a run records for them."""
+    import hashlib
+
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for label, predicted in predictions.values():
+        matrix[index[label]][index[predicted]] += 1
+    metrics = make_metrics(matrix, labels)
+    samples = "".join(f"{key}\0{label}\n" for key, (label, _) in sorted(predictions.items()))
+    metrics["run"] |= {"test_fingerprint": hashlib.sha256(samples.encode()).hexdigest(), "split_seed": 0}
+    return metrics

@@ -70,21 +70,30 @@ def test_report_task_defaults_come_from_invoke_yaml() -> None:
 
     c.run.assert_called_once_with(
         f"{PY} -m reporting render --artifacts artifacts --title 'CML report'"
-        " --baseline-if-exists baseline/metrics.json --min-accuracy 0.9 --max-drop 0.01",
+        " --baseline-if-exists baseline/metrics.json --min-accuracy 0.9 --max-drop 0.01 --alpha 0.05",
         echo=True,
         pty=False,
     )
 
 
 def test_report_task_flags_override_the_defaults() -> None:
-    """An explicit --baseline must exist (no 'if exists'), and the gate flags replace the configured ones."""
+    """An explicit --baseline must exist (no 'if exists'), and the gate flags (alpha, allowing an interrupted run)
+    replace the configured ones."""
     c = project_context()
 
-    tasks.report(c, artifacts="out", baseline="old/metrics.json", min_accuracy=0.0, max_drop=0.02)
+    tasks.report(
+        c,
+        artifacts="out",
+        baseline="old/metrics.json",
+        min_accuracy=0.0,
+        max_drop=0.02,
+        alpha="0.01",
+        allow_interrupted=True,
+    )
 
     c.run.assert_called_once_with(
         f"{PY} -m reporting render --artifacts out --title 'CML report' --baseline old/metrics.json"
-        " --min-accuracy 0 --max-drop 0.02",
+        " --min-accuracy 0 --max-drop 0.02 --alpha 0.01 --allow-interrupted",
         echo=True,
         pty=False,
     )
@@ -100,7 +109,7 @@ def test_report_task_leaves_out_rules_set_to_null() -> None:
 
     c.run.assert_called_once_with(
         f"{PY} -m reporting render --artifacts artifacts --title 'CML report'"
-        " --baseline-if-exists baseline/metrics.json",
+        " --baseline-if-exists baseline/metrics.json --alpha 0.05",
         echo=True,
         pty=False,
     )

@@ -48,13 +48,14 @@ def test_the_default_model_is_the_training_codes() -> None:
 
 
 def test_train_task_reads_defaults_from_invoke_yaml() -> None:
-    """`invoke train` with no flags uses invoke.yaml's dataset, seed and artifact dir (and the default model)."""
+    """`invoke train` with no flags uses invoke.yaml's dataset, seed, split seed and artifact dir (and the default
+    model)."""
     c = project_context()
 
     tasks.train(c)
 
     c.run.assert_called_once_with(
-        f"{PY} -m training --dataset digits --seed 0 --out artifacts", echo=True, pty=False, env={}
+        f"{PY} -m training --dataset digits --seed 0 --out artifacts --split-seed 0", echo=True, pty=False, env={}
     )
 
 
@@ -62,10 +63,10 @@ def test_train_task_flags_override_defaults() -> None:
     """Flags win over invoke.yaml."""
     c = project_context()
 
-    tasks.train(c, epochs=2, seed=7, dataset="mnist", artifacts="/tmp/x", model="resnet18")
+    tasks.train(c, epochs=2, seed=7, dataset="mnist", artifacts="/tmp/x", model="resnet18", split_seed=3)
 
     c.run.assert_called_once_with(
-        f"{PY} -m training --dataset mnist --seed 7 --out /tmp/x --epochs 2 --model resnet18",
+        f"{PY} -m training --dataset mnist --seed 7 --out /tmp/x --split-seed 3 --epochs 2 --model resnet18",
         echo=True,
         pty=False,
         env={},
@@ -117,7 +118,7 @@ def test_train_task_with_nproc_runs_the_exact_torchrun_command(monkeypatch: pyte
 
     c.run.assert_called_once_with(
         f"{PY} -m training.launch --standalone --nproc-per-node 2"
-        " -m training --dataset digits --seed 0 --out artifacts --epochs 3",
+        " -m training --dataset digits --seed 0 --out artifacts --split-seed 0 --epochs 3",
         echo=True,
         pty=False,
         env={"OMP_NUM_THREADS": "4"},

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from fake_metrics import three_classes
+from fake_metrics import diagonal_matrix, make_metrics, paired_runs, three_classes
 
-from reporting.compare import baseline_description, baseline_name, compare
+from reporting.compare import Paired, baseline_description, baseline_name, compare
 
 
 def test_compare_gives_headline_deltas() -> None:
@@ -20,15 +20,90 @@ def test_compare_gives_headline_deltas() -> None:
     assert comparison.baseline_accuracy == baseline["accuracy"]
 
 
-def test_compare_lists_worse_classes_largest_fall_first() -> None:
-    """Classes whose F1 fell are the worse ones, the largest fall first; unchanged ones are not."""
+def test_without_predictions_a_class_is_worse_when_it_fell_more_than_its_wilson_half_width() -> None:
+    """Unpaired, a class is worse when its F1 fell by more than the baseline F1's 95% Wilson half-width over the
+    class's samples (8 points for 20 samples at 100%), largest fall first; a smaller fall is noise."""
     baseline = three_classes()
-    current = three_classes({(1, 0): 4, (2, 0): 1})  # cat's precision falls most, then dog's and bird's recall
+    current = three_classes({(1, 0): 8, (2, 0): 1})  # cat's precision falls most, then dog's recall; bird's a little
 
-    worse = compare(current, baseline).worse
+    comparison = compare(current, baseline)
 
-    assert [change.label for change in worse] == ["cat", "dog", "bird"]
-    assert worse[0].delta < worse[1].delta < worse[2].delta < 0
+    assert [change.label for change in comparison.worse] == ["cat", "dog"]
+    assert comparison.worse[0].delta < comparison.worse[1].delta < -0.08
+    assert [change.label for change in comparison.fallen_within_noise] == ["bird"]
+
+
+def test_with_predictions_a_class_is_worse_when_its_own_samples_got_significantly_worse() -> None:
+    """Paired, a class is worse when McNemar on that class's own test samples is significant; the headline
+    counts every sample fixed, broken and unchanged."""
+    metrics, baseline, predictions, baseline_predictions = paired_runs(0, 12, right=88)
+
+    comparison = compare(metrics, baseline, predictions=predictions, baseline_predictions=baseline_predictions)
+
+    assert comparison.paired == Paired(fixed=0, broken=12, unchanged=88)
+    assert comparison.classes["a"].paired == Paired(fixed=0, broken=6, unchanged=44)
+    assert comparison.classes["a"].paired.p_value == pytest.approx(2 / 64)
+    assert sorted(change.label for change in comparison.worse) == ["a", "b"] and comparison.significant
+
+
+def test_predictions_of_other_samples_are_not_paired() -> None:
+    """Predictions whose ids or labels differ from the baseline's give no paired counts."""
+    metrics, baseline, predictions, baseline_predictions = paired_runs(1, 1, right=8)
+    renamed = {f"x{key}": value for key, value in baseline_predictions.items()}
+
+    comparison = compare(metrics, baseline, predictions=predictions, baseline_predictions=renamed)
+
+    assert comparison.paired is None and comparison.classes["a"].paired is None
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            {"dataset": "folder:pets", "dataset_fingerprint": "f" * 64},
+            "another dataset (`digits` → `folder:pets`)",
+        ),
+        (
+            {"dataset_fingerprint": "f" * 64},
+            "the dataset `digits` changed (fingerprint `dddddddddddd` → `ffffffffffff`)",
+        ),
+        ({"test_fingerprint": "e" * 64, "split_seed": 1}, "tested on other samples (split seed 0 → 1)"),
+        ({"test_fingerprint": "e" * 64}, "tested on other samples (another test split)"),
+    ],
+    ids=["other-dataset", "changed-dataset", "other-split-seed", "other-test-split"],
+)
+def test_runs_on_other_data_are_not_comparable_and_say_why(change: dict, reason: str) -> None:
+    """Another dataset fingerprint or test-split fingerprint makes the runs not comparable, with the reason."""
+    fingerprints = {"dataset_fingerprint": "d" * 64, "test_fingerprint": "t" * 64, "split_seed": 0}
+    baseline, current = three_classes(), three_classes()
+    baseline["run"] |= fingerprints
+    current["run"] |= fingerprints | change
+
+    comparison = compare(current, baseline)
+
+    assert comparison.not_comparable == reason and not comparison.comparable
+
+
+def test_another_label_set_is_not_comparable() -> None:
+    """A 3-class run against a 10-class baseline is not comparable, even when neither records fingerprints."""
+    baseline = {**make_metrics(diagonal_matrix(10, 36)), "baseline_source": {"ref": "origin/main"}}
+    current = three_classes()
+
+    comparison = compare(current, baseline)
+
+    assert comparison.not_comparable == "other classes (10 → 3: `0`, `1`, `2`, `3`, … → `cat`, `dog`, `bird`)"
+
+
+def test_old_baseline_without_fingerprints_is_compared_with_a_note() -> None:
+    """A baseline from before fingerprints is compared number to number, and the comparison says so."""
+    baseline = {**three_classes(), "baseline_source": {"ref": "origin/main"}}
+    current = three_classes()
+    current["run"] |= {"dataset_fingerprint": "d" * 64, "test_fingerprint": "t" * 64}
+
+    comparison = compare(current, baseline)
+
+    assert comparison.comparable
+    assert comparison.note.startswith("main records no test-split fingerprint (made before runs recorded one)")
 
 
 def test_compare_ignores_rounding_noise() -> None:

@@ -41,6 +41,29 @@ def test_digits_load_as_unit_range_tensors() -> None:
     assert splits.labels == [str(d) for d in range(10)]
 
 
+def test_digits_samples_carry_their_dataset_index_as_id() -> None:
+    """Every sample's id is "digits/<index in the dataset>"; the three splits share none."""
+    from sklearn.datasets import load_digits
+
+    splits = load_splits("digits", seed=0, val_fraction=0.1, test_fraction=0.2)
+
+    ids = splits.train.ids + splits.val.ids + splits.test.ids
+    assert len(set(ids)) == len(ids) == 1797
+    index = int(splits.test.ids[5].removeprefix("digits/"))
+    assert np.array_equal(splits.test.images[5, 0], load_digits().images[index] / 16.0)
+
+
+def test_test_fingerprint_follows_the_split_seed_and_dataset_fingerprint_does_not() -> None:
+    """The same split seed gives the same test fingerprint; another seed another; the dataset's stays the same."""
+    first = load_splits("digits", seed=0, val_fraction=0.1, test_fraction=0.2)
+    again = load_splits("digits", seed=0, val_fraction=0.1, test_fraction=0.2)
+    other = load_splits("digits", seed=1, val_fraction=0.1, test_fraction=0.2)
+
+    assert first.test_fingerprint() == again.test_fingerprint() != other.test_fingerprint()
+    assert first.dataset_fingerprint == other.dataset_fingerprint
+    assert len(first.dataset_fingerprint) == len(first.test_fingerprint()) == 64
+
+
 def test_cifar_style_photos_stay_uint8_channels_first() -> None:
     """CIFAR-10's (N, H, W, 3) uint8 data becomes contiguous uint8 (N, 3, H, W), each pixel's colour kept."""
     data = np.random.default_rng(0).integers(0, 256, (5, 32, 32, 3), dtype=np.uint8)

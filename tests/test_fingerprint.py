@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 
-from training.fingerprint import folder_files, folder_fingerprint
+import numpy as np
+
+from training.fingerprint import arrays_fingerprint, folder_files, folder_fingerprint, samples_fingerprint
 
 
 def make_folder(root):
@@ -46,3 +48,30 @@ def test_only_image_files_are_listed_in_path_order(tmp_path):
     root = make_folder(tmp_path / "d")
 
     assert [p.relative_to(root).as_posix() for p in folder_files(root)] == ["cat/x.png", "dog/x.png"]
+
+
+def test_arrays_fingerprint_sees_values_dtype_and_shape():
+    """Equal arrays share a fingerprint; another value, dtype or shape of the same bytes changes it."""
+    base = np.arange(6, dtype=np.int64)
+
+    assert arrays_fingerprint(base) == arrays_fingerprint(base.copy())
+    assert (
+        len(
+            {
+                arrays_fingerprint(base),
+                arrays_fingerprint(base + 1),
+                arrays_fingerprint(base.astype(np.int32)),
+                arrays_fingerprint(base.reshape(2, 3)),
+            }
+        )
+        == 4
+    )
+
+
+def test_samples_fingerprint_ignores_order_but_not_ids_or_labels():
+    """The same (id, label) pairs in another order share a fingerprint; another id or label does not."""
+    fingerprint = samples_fingerprint(["a", "b"], ["cat", "dog"])
+
+    assert samples_fingerprint(["b", "a"], ["dog", "cat"]) == fingerprint
+    assert samples_fingerprint(["a", "c"], ["cat", "dog"]) != fingerprint
+    assert samples_fingerprint(["a", "b"], ["cat", "cat"]) != fingerprint

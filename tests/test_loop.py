@@ -44,15 +44,20 @@ def test_shift_fills_each_channel_with_its_own_background() -> None:
         assert values <= {5.0, fill} and fill in values
 
 
-def test_evaluate_returns_labels_predictions_and_loss() -> None:
-    """evaluate gives (y_true, y_pred, loss) over the whole split, in eval mode."""
+def test_evaluate_returns_labels_predictions_confidence_and_loss() -> None:
+    """evaluate gives (y_true, y_pred, confidence, loss) over the whole split, in eval mode; confidence is the
+    predicted class's softmax probability."""
     torch.manual_seed(0)
     model = ConvNet(ModelConfig())
-    split = Split(images=torch.rand(10, 1, 8, 8), targets=torch.arange(10))
+    split = Split(images=torch.rand(10, 1, 8, 8), targets=torch.arange(10), ids=[f"s{i}" for i in range(10)])
 
-    y_true, y_pred, loss = evaluate(model, split, Preprocessing((8, 8), mean=(0.5,), std=(0.3,)))
+    preprocessing = Preprocessing((8, 8), mean=(0.5,), std=(0.3,))
+
+    y_true, y_pred, confidence, loss = evaluate(model, split, preprocessing)
 
     assert torch.equal(y_true, split.targets) and y_pred.shape == (10,)
+    probabilities = model(split.images).softmax(dim=1).detach()  # float splits come standardised already
+    assert torch.allclose(confidence, probabilities[torch.arange(10), y_pred])
     assert loss > 0 and not model.training
 
 
@@ -65,8 +70,8 @@ def test_evaluate_converts_uint8_rgb_images_like_standardised_floats() -> None:
     floats = preprocessing.standardise(torch.from_numpy(raw).float() / 255.0)
     targets = torch.arange(12) % 4
 
-    _, from_raw, raw_loss = evaluate(model, Split(raw, targets), preprocessing)
-    _, from_floats, float_loss = evaluate(model, Split(floats, targets), preprocessing)
+    _, from_raw, _, raw_loss = evaluate(model, Split(raw, targets), preprocessing)
+    _, from_floats, _, float_loss = evaluate(model, Split(floats, targets), preprocessing)
 
     assert torch.equal(from_raw, from_floats)
     assert abs(raw_loss - float_loss) < 1e-5

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
-from fake_metrics import diagonal_matrix, make_metrics
+from fake_metrics import diagonal_matrix, make_metrics, paired_runs
 
-from reporting.compare import compare
+from reporting.compare import Comparison, compare
 from reporting.gate import check_gate
 from reporting.render import MAX_REPORT_CHARS, render_report
 
@@ -72,6 +72,66 @@ def test_report_against_main_with_failed_gate_matches_golden() -> None:
     assert_matches_golden(report, "report_vs_main_gate_failed.md")
 
 
+def paired_main(fixed: int, broken: int, right: int, **config) -> tuple[dict, Comparison]:
+    """A two-class run and its comparison with a main baseline on the same test samples, predictions paired."""
+    metrics, baseline, predictions, baseline_predictions = paired_runs(fixed, broken, right)
+    baseline["baseline_source"] = {"ref": "origin/main", "commit": "fedcba9876543210"}
+    for run, overrides in ((baseline["run"], {}), (metrics["run"], config)):
+        run["config"] = {"lr": 0.003, "batch_size": 64, "out": "artifacts"} | overrides
+    if "epochs" in config:
+        metrics["run"] |= {"epochs": config["epochs"], "epochs_completed": config["epochs"]}
+    comparison = compare(metrics, baseline, predictions=predictions, baseline_predictions=baseline_predictions)
+    return metrics, comparison
+
+
+def test_report_with_paired_predictions_matches_golden() -> None:
+    """Against main on the same samples: delta, fixed/broken/unchanged and McNemar in the headline, the gate's
+    warning for a fall larger than allowed but not significant, and the What changed table (golden file)."""
+    metrics, comparison = paired_main(2, 5, 193, lr=0.01, epochs=5)
+    gate = check_gate(metrics, comparison, min_accuracy=0.9, max_drop=0.01)
+
+    report = render_report(metrics, title="CML report", comparison=comparison, gate=gate)
+
+    assert_matches_golden(report, "report_vs_main_paired.md")
+
+
+def test_identical_settings_give_no_what_changed_section() -> None:
+    """Two runs that differ in nothing they recorded show no What changed section."""
+    metrics, comparison = paired_main(2, 2, 96)
+
+    report = render_report(metrics, title="CML report", comparison=comparison)
+
+    assert comparison.changes == [] and "What changed" not in report
+    assert "±0.00 pp**: 2 fixed, 2 broken, 96 unchanged, McNemar p = 1.00: not significant (alpha 0.05)." in report
+
+
+def test_not_comparable_baseline_shows_why_and_no_delta() -> None:
+    """Against another dataset the report says why in one line and shows no change, neither overall nor per class."""
+    baseline = main_baseline()
+    metrics = make_metrics(diagonal_matrix(3, 20, {(0, 1): 2}), ["cat", "dog", "bird"])
+    metrics["run"]["dataset"] = "folder:pets"
+    comparison = compare(metrics, baseline)
+
+    report = render_report(
+        metrics, title="CML report", comparison=comparison, gate=check_gate(metrics, comparison, max_drop=0.01)
+    )
+
+    assert "**Not comparable with main @ `fedcba9`**: another dataset (`digits` → `folder:pets`)." in report
+    assert " pp vs main" not in report and "F1 vs main" not in report
+    assert "⚪ largest allowed drop not applied: main is not comparable with this run" in report
+
+
+def test_gate_that_checks_nothing_does_not_claim_to_pass() -> None:
+    """With every rule off or unchecked the banner says nothing was checked, not that the gate passed."""
+    metrics = digits_run({})
+    del metrics["run"]["epochs"]
+
+    report = render_report(metrics, title="CML report", gate=check_gate(metrics, None, max_drop=0.01))
+
+    assert "**Quality gate: nothing checked.** ⚪ minimum accuracy: off (`--min-accuracy`)" in report
+    assert "Quality gate passed" not in report
+
+
 def test_failed_gate_is_the_first_thing_after_the_title() -> None:
     """Whoever opens the report sees the failed rule and its numbers before anything else."""
     baseline = main_baseline()
@@ -85,9 +145,10 @@ def test_failed_gate_is_the_first_thing_after_the_title() -> None:
         "## CML report",
         "",
         "> [!CAUTION]",
-        "> **Quality gate failed**: 1 of 1 rule broken.",
+        "> **Quality gate failed**: 1 of 2 rules broken.",
     ]
-    assert "accuracy fell 1.89 pp vs main (99.45% → 97.56%)" in lines[4]
+    assert lines[4] == "> - ⚪ minimum accuracy: off (`--min-accuracy`)"
+    assert "accuracy fell 1.89 pp vs main (99.45% → 97.56%)" in lines[5]
 
 
 def test_better_run_shows_positive_delta() -> None:
@@ -98,8 +159,8 @@ def test_better_run_shows_positive_delta() -> None:
 
     report = render_report(metrics, title="CML report", comparison=comparison)
 
-    assert "**Accuracy 100.00%** (+0.55 pp vs main)" in report
-    assert "No class got worse than main." in report
+    assert "**Accuracy 100.00%** (+0.55 pp vs main; 95% CI 98.9-100.0%, 360 of 360)" in report
+    assert "No class got worse than main by more than noise." in report
 
 
 def test_hundred_classes_fit_a_github_comment_and_say_what_was_cut() -> None:
@@ -196,7 +257,7 @@ def test_baseline_name_cannot_inject_markup() -> None:
 
     report = render_report(metrics, title="CML report", comparison=compare(metrics, baseline))
 
-    assert "<img" not in report and "vs &lt;img src=x&gt;)" in report
+    assert "<img" not in report and "vs &lt;img src=x&gt;;" in report
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from helpers import ROOT
 from reporting.baseline import leave_no_baseline
 from reporting.cli import main
 from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_GATE_FAILED, EXIT_OK
+from reporting.stats import mcnemar_p
 
 
 def write_artifacts(directory: Path, metrics: dict) -> Path:
@@ -61,7 +62,7 @@ def test_worse_than_baseline_fails_and_better_passes(tmp_path: Path) -> None:
 
     assert (fail, ok) == (EXIT_GATE_FAILED, EXIT_OK)
     assert "accuracy fell 3.23 pp vs baseline" in (worse / "report.md").read_text()
-    assert "**Accuracy 100.00%** (+3.23 pp vs baseline)" in (better / "report.md").read_text()
+    assert "**Accuracy 100.00%** (+3.23 pp vs baseline;" in (better / "report.md").read_text()
 
 
 def test_missing_optional_baseline_says_none_was_given(tmp_path: Path) -> None:
@@ -185,6 +186,15 @@ def test_reporting_never_imports_torch(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_reporting_cli_loads_without_scipy_or_numpy() -> None:
+    """The comment jobs install only requirements-report.txt: the CLI must load without scipy (or numpy)."""
+    script = "import sys, reporting.cli\nassert not {'scipy', 'numpy'} & set(sys.modules), sorted(sys.modules)\n"
+
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr[-500:]
+
+
 @pytest.mark.slow
 def test_invoke_report_on_real_runs_gates_a_worse_model(trained_checkpoint: Path, tmp_path: Path) -> None:
     """`invoke report --baseline OLD --max-drop 0.01`: a 1-epoch model against a longer-trained one exits 3 and
@@ -208,5 +218,126 @@ def test_invoke_report_on_real_runs_gates_a_worse_model(trained_checkpoint: Path
     good_report = (good / "report.md").read_text()
     assert (worse_code, better_code) == (3, 0)
     assert "> **Quality gate failed**" in weak_report and "accuracy fell" in weak_report
-    assert re.search(r"\*\*Accuracy \d+\.\d\d%\*\* \(\+\d+\.\d\d pp vs baseline\)", good_report)
+    assert re.search(r"\*\*Accuracy \d+\.\d\d%\*\* \(\+\d+\.\d\d pp vs baseline;", good_report)
+    assert re.search(
+        r"\*\*-\d+\.\d\d pp\*\*: \d+ fixed, \d+ broken, \d+ unchanged, McNemar p [^:]+: significant", weak_report
+    )
     assert "dataset `digits` · split train 1257 / val 180 / test 360" in good_report
+
+
+BASELINE_30 = ("--epochs", "30")  # the digits default, seed 0, split seed 0
+PAIRED_LINE = re.compile(
+    r"\*\*(?P<delta>[-+±][\d.]+) pp\*\*: (?P<fixed>\d+) fixed, (?P<broken>\d+) broken, (?P<same>\d+) unchanged, "
+    r"McNemar p (?P<p>[^:]+): (?P<verdict>significant|not significant) \(alpha 0\.05\)\."
+)
+
+
+def render_against(artifacts: Path, baseline: Path, tmp_path: Path, *gate: str) -> tuple[int, str]:
+    """`python -m reporting render` of a copy of ARTIFACTS against BASELINE's metrics.json: (exit code, report)."""
+    copy = tmp_path / f"{artifacts.name}-vs-{baseline.name}"
+    shutil.copytree(artifacts, copy, ignore=shutil.ignore_patterns("model.pt", "*.png", "report.md"))
+    code = main(["render", "--artifacts", str(copy), "--baseline", str(baseline / "metrics.json"), *gate])
+    return code, (copy / "report.md").read_text()
+
+
+def what_changed_rows(report: str) -> list[str]:
+    section = report.partition("### What changed\n\n")[2].partition("\n\n")[0]
+    return section.splitlines()[2:]
+
+
+def test_runs_that_differ_only_in_the_training_seed_are_paired_and_gated_on_significance(
+    digits_runs, tmp_path: Path
+) -> None:
+    """Seed 0 and seed 1 with the same split seed share the test fingerprint; the report pairs their samples
+    (fixed, broken, McNemar p) and the gate fails only a fall beyond --max-drop that is also significant."""
+    baseline, other = digits_runs(*BASELINE_30), digits_runs(*BASELINE_30, "--seed", "1")
+
+    code, report = render_against(other, baseline, tmp_path, "--max-drop", "0.01")
+
+    runs = [json.loads((run / "metrics.json").read_text())["run"] for run in (baseline, other)]
+    assert runs[0]["test_fingerprint"] == runs[1]["test_fingerprint"]
+    paired = PAIRED_LINE.search(report)
+    assert paired, report
+    fixed, broken = int(paired["fixed"]), int(paired["broken"])
+    assert fixed + broken + int(paired["same"]) == 360
+    significant = mcnemar_p(fixed, broken) < 0.05
+    assert paired["verdict"] == ("significant" if significant else "not significant")
+    fell_too_far = (broken - fixed) / 360 > 0.01
+    assert code == (EXIT_GATE_FAILED if significant and fell_too_far else EXIT_OK)
+    assert what_changed_rows(report) == ["| `seed` | 0 → 1 |"]
+
+
+def test_a_seed_change_larger_than_max_drop_only_warns_unless_significant(digits_runs, tmp_path: Path) -> None:
+    """With a --max-drop smaller than the seeds' difference, the run that scored lower against the other fails
+    only if McNemar finds the fall significant; otherwise the gate passes with a warning that says so."""
+    first, second = digits_runs(*BASELINE_30), digits_runs(*BASELINE_30, "--seed", "1")
+    accuracies = [json.loads((run / "metrics.json").read_text())["accuracy"] for run in (first, second)]
+    lower, higher = (first, second) if accuracies[0] < accuracies[1] else (second, first)
+
+    code, report = render_against(lower, higher, tmp_path, "--max-drop", "0.001")
+
+    paired = PAIRED_LINE.search(report)
+    assert paired and int(paired["broken"]) > int(paired["fixed"]), report
+    if paired["verdict"] == "significant":
+        assert code == EXIT_GATE_FAILED
+    else:
+        assert code == EXIT_OK
+        assert "more than the allowed 0.10 pp but not significant" in report
+
+
+def test_a_3_epoch_run_fails_against_the_30_epoch_baseline_with_counts_and_p(digits_runs, tmp_path: Path) -> None:
+    """3 epochs against 30: the drop rule fails with the fixed/broken counts and the p-value, and What changed
+    shows epochs 30 → 3."""
+    baseline, short = digits_runs(*BASELINE_30), digits_runs("--epochs", "3")
+
+    code, report = render_against(short, baseline, tmp_path, "--max-drop", "0.01")
+
+    assert code == EXIT_GATE_FAILED
+    failed = re.search(r"❌ accuracy fell [\d.]+ pp vs baseline \(.*\), more than the allowed 1\.00 pp: (.*)\(", report)
+    assert failed and re.fullmatch(r"\d+ fixed, \d+ broken, McNemar p (&lt; 0\.001|= [\d.]+) ", failed[1]), report
+    assert PAIRED_LINE.search(report)["verdict"] == "significant"
+    assert "| `epochs` | 30 → 3 |" in what_changed_rows(report)
+
+
+def test_a_folder_run_is_not_compared_with_the_digits_baseline(
+    digits_runs, folder_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A folder-dataset run against the digits baseline: one line saying why, no delta, max-drop not applied,
+    min-accuracy still applied."""
+    baseline, (_, folder) = digits_runs(*BASELINE_30), folder_run
+
+    code, report = render_against(folder, baseline, tmp_path, "--max-drop", "0.01", "--min-accuracy", "0.2")
+
+    assert code == EXIT_OK
+    assert re.search(r"\*\*Not comparable with baseline @ `\w{7}`\*\*: another dataset \(`digits` → `folder:", report)
+    assert " pp vs baseline" not in report and "F1 vs baseline" not in report
+    assert "⚪ largest allowed drop not applied: baseline is not comparable with this run" in report
+    assert re.search(r"✅ accuracy [\d.]+% is at least 20\.00% \(`--min-accuracy 0\.2`\)", report)
+
+
+def test_a_run_against_itself_changes_nothing(digits_runs, tmp_path: Path) -> None:
+    """Identical runs: no What changed section, every sample unchanged, the gate passes."""
+    baseline = digits_runs(*BASELINE_30)
+
+    code, report = render_against(baseline, baseline, tmp_path, "--max-drop", "0.01")
+
+    assert code == EXIT_OK
+    assert "### What changed" not in report
+    assert "**±0.00 pp**: 0 fixed, 0 broken, 360 unchanged, McNemar p = 1.00: not significant" in report
+
+
+def test_an_old_baseline_is_compared_as_before_with_a_note(digits_runs, tmp_path: Path) -> None:
+    """A baseline from before fingerprints and predictions.csv: number-to-number comparison, a note saying so,
+    and a larger fall fails as it always did."""
+    old = tmp_path / "old"
+    shutil.copytree(digits_runs(*BASELINE_30), old, ignore=shutil.ignore_patterns("predictions.csv", "model.pt"))
+    metrics = json.loads((old / "metrics.json").read_text())
+    for key in ("split_seed", "dataset_fingerprint", "test_fingerprint"):
+        del metrics["run"][key]
+    (old / "metrics.json").write_text(json.dumps(metrics))
+
+    code, report = render_against(digits_runs("--epochs", "3"), old, tmp_path, "--max-drop", "0.01")
+
+    assert code == EXIT_GATE_FAILED
+    assert "baseline records no test-split fingerprint (made before runs recorded one)" in report
+    assert "more than the allowed 1.00 pp; no paired predictions to test its significance" in report

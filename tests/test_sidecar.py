@@ -32,7 +32,9 @@ def test_forked_and_in_process_sidecars_load_the_same_splits() -> None:
     for name in ("train", "val", "test"):
         assert np.array_equal(getattr(from_child, name).images, getattr(here, name).images)
         assert np.array_equal(getattr(from_child, name).targets, getattr(here, name).targets)
+        assert getattr(from_child, name).ids == getattr(here, name).ids
     assert from_child.labels == here.labels
+    assert from_child.dataset_fingerprint == here.dataset_fingerprint
 
 
 def test_forked_sidecar_writes_the_reports_and_returns_metrics(tmp_path: Path) -> None:
@@ -44,7 +46,13 @@ def test_forked_sidecar_writes_the_reports_and_returns_metrics(tmp_path: Path) -
     try:
         sidecar.splits()
         sidecar.request_reports(
-            out=str(tmp_path), y_true=y_true, y_pred=y_pred, labels=["a", "b", "c"], history=HISTORY
+            out=str(tmp_path),
+            y_true=y_true,
+            y_pred=y_pred,
+            labels=["a", "b", "c"],
+            history=HISTORY,
+            ids=["w", "x", "y", "z"],
+            confidence=np.full(4, 0.5),
         )
         metrics = sidecar.reports()
     finally:
@@ -55,6 +63,7 @@ def test_forked_sidecar_writes_the_reports_and_returns_metrics(tmp_path: Path) -
     assert {p.name for p in tmp_path.iterdir()} == {
         "classification_report.txt",
         "confusion_matrix.png",
+        "predictions.csv",
         "training_curves.png",
     }
     assert json.dumps(metrics)  # plain data, ready for metrics.json
@@ -83,7 +92,13 @@ def test_a_crash_in_the_child_is_a_runtime_error_with_its_traceback(tmp_path: Pa
         try:
             sidecar.splits()
             sidecar.request_reports(
-                out=str(tmp_path), y_true=np.array([0]), y_pred=np.array([0]), labels=[], history=[]
+                out=str(tmp_path),
+                y_true=np.array([0]),
+                y_pred=np.array([0]),
+                labels=[],
+                history=[],
+                ids=["a"],
+                confidence=np.ones(1),
             )
             sidecar.reports()
         finally:

@@ -233,7 +233,7 @@ def test_invoke_output_in_a_log_has_no_ansi_codes() -> None:
     """`invoke --dry train` into a pipe, as in CI, prints the command as plain text."""
     done = invoke_cli("--dry", "train")
 
-    assert done.stdout == f"{PY} -m training --dataset digits --seed 0 --out artifacts\n"
+    assert done.stdout == f"{PY} -m training --dataset digits --seed 0 --out artifacts --split-seed 0\n"
 
 
 @pytest.mark.parametrize("terminal", [True, False], ids=["tty", "log"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +14,16 @@ import pytest
 import torch
 from helpers import ROOT
 
-ARTIFACTS = ("model.pt", "metrics.json", "classification_report.txt", "confusion_matrix.png", "training_curves.png")
+from training.fingerprint import folder_fingerprint
+
+ARTIFACTS = (
+    "model.pt",
+    "metrics.json",
+    "classification_report.txt",
+    "predictions.csv",
+    "confusion_matrix.png",
+    "training_curves.png",
+)
 
 
 def run_training(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -23,7 +33,7 @@ def run_training(*args: str, timeout: float = 120) -> subprocess.CompletedProces
 
 
 def test_short_run_writes_every_artifact_with_documented_keys(trained_checkpoint: Path) -> None:
-    """A real run writes the five artifacts; metrics.json has the contract's keys, measured on the test split."""
+    """A real run writes the six artifacts; metrics.json has the contract's keys, measured on the test split."""
     metrics = json.loads((trained_checkpoint / "metrics.json").read_text())
 
     assert all((trained_checkpoint / name).stat().st_size > 0 for name in ARTIFACTS)
@@ -41,6 +51,35 @@ def test_short_run_writes_every_artifact_with_documented_keys(trained_checkpoint
         metrics["run"]
     )
     assert metrics["accuracy"] > 0.9
+
+
+def test_run_records_split_seed_fingerprints_and_per_sample_predictions(trained_checkpoint: Path) -> None:
+    """metrics.json names the split seed and both fingerprints; predictions.csv has one row per test sample,
+    consistent with the accuracy."""
+    import csv
+
+    metrics = json.loads((trained_checkpoint / "metrics.json").read_text())
+    with open(trained_checkpoint / "predictions.csv", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+
+    run = metrics["run"]
+    assert run["split_seed"] == 0
+    assert len(run["dataset_fingerprint"]) == len(run["test_fingerprint"]) == 64
+    assert len(rows) == 360 and list(rows[0]) == ["id", "label", "prediction", "confidence"]
+    assert all(row["id"].startswith("digits/") for row in rows)
+    assert sum(row["label"] == row["prediction"] for row in rows) / 360 == pytest.approx(metrics["accuracy"], abs=1e-6)
+    assert all(0 < float(row["confidence"]) <= 1 for row in rows)
+
+
+def test_a_new_run_removes_the_earlier_report(tmp_path: Path) -> None:
+    """report.md of an earlier run is gone once a new run starts, so nobody can publish it for the new one."""
+    (tmp_path / "report.md").write_text("## an earlier run's report\n")
+
+    done = run_training("--epochs", "1", "--out", str(tmp_path))
+
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "report.md").exists()
+    assert (tmp_path / "metrics.json").exists()
 
 
 def test_checkpoint_loads_with_weights_only(trained_checkpoint: Path) -> None:
@@ -113,35 +152,16 @@ def test_unwritable_out_fails_at_once_before_any_work(tmp_path: Path, out: str) 
     assert done.stderr.count("\n") == 1 and done.stdout == ""
 
 
-def test_folder_dataset_trains_from_class_subfolders(tmp_path: Path) -> None:
-    """folder:PATH reads one sub-folder per class (ImageFolder) and writes the artifacts with those labels."""
-    from PIL import Image
-    from sklearn.datasets import load_digits
+def test_folder_dataset_trains_from_class_subfolders(folder_run: tuple[Path, Path]) -> None:
+    """folder:PATH reads one sub-folder per class (ImageFolder) and writes the artifacts with those labels; samples
+    are named by their path in the folder and the dataset by the folder's content fingerprint."""
+    images, out = folder_run
 
-    digits = load_digits()
-    for index in range(150):
-        label = digits.target[index]
-        if label > 2:
-            continue
-        folder = tmp_path / "images" / f"class_{label}"
-        folder.mkdir(parents=True, exist_ok=True)
-        pixels = (digits.images[index] * 255 / 16).astype("uint8")
-        Image.fromarray(pixels).resize((16, 16), Image.Resampling.NEAREST).save(folder / f"{index}.png")
-
-    done = run_training(
-        "--dataset",
-        f"folder:{tmp_path / 'images'}",
-        "--image-size",
-        "8",
-        "--epochs",
-        "2",
-        "--out",
-        str(tmp_path / "out"),
-    )
-
-    assert done.returncode == 0, done.stderr
-    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["labels"] == ["class_0", "class_1", "class_2"]
+    assert metrics["run"]["dataset_fingerprint"] == folder_fingerprint(images)
+    first_row = (out / "predictions.csv").read_text().splitlines()[1]
+    assert re.fullmatch(r"class_\d/\d+\.png,class_\d,class_\d,[0-9.]+", first_row)
 
 
 def test_missing_download_dataset_names_dataset_and_dir(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 from core.argtypes import above, at_least
 from core.atomic import probe_writable_dir
@@ -48,7 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed",
         type=non_negative_int,
         default=defaults.seed,
-        help="random seed: same seed and thread count give identical weights (default: %(default)s)",
+        help="random seed of the weights, data order and augmentation: same seed and thread count give "
+        "identical weights (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--split-seed",
+        type=non_negative_int,
+        default=defaults.split_seed,
+        help="seed of the train/validation/test split, apart from --seed so that runs with other seeds are "
+        "tested on the same samples (default: %(default)s)",
     )
     parser.add_argument("--out", default=defaults.out, help="artifact directory (default: %(default)s)")
     parser.add_argument("--batch-size", type=positive_int, default=defaults.batch_size, help="default: %(default)s")
@@ -118,6 +127,11 @@ def _main(argv: list[str] | None) -> int:
         print(f"{parser.prog}: error: --out {args.out}: cannot write there ({exc.strerror or exc})", file=sys.stderr)
         return 2
     config = config_from_args(args)
+    # An earlier run's report describes other weights: `invoke comment` must never find and post it.
+    try:
+        (Path(config.out) / "report.md").unlink(missing_ok=True)
+    except OSError as exc:
+        parser.error(f"--out {config.out}: cannot remove the earlier report.md ({exc.strerror})")
 
     # A cancelled CI job gets SIGTERM: stop like Ctrl-C, after the last complete epoch.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

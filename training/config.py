@@ -16,6 +16,7 @@ class TrainConfig:
     model: str = "cnn"  # a built-in (core.models.BUILTIN_MODELS) or module:function, your own factory
     epochs: int = 0  # 0: DEFAULT_EPOCHS for the dataset
     seed: int = 0  # same seed + same thread count -> bit-identical weights
+    split_seed: int = 0  # which samples go to train/val/test; fixed, so runs are tested on the same samples
     batch_size: int = 64
     lr: float = 3e-3  # peak learning rate of the one-cycle schedule
     weight_decay: float = 1e-4
@@ -38,7 +39,7 @@ class TrainConfig:
         """The keyword arguments of training.data.load_splits."""
         return {
             "dataset": self.dataset,
-            "seed": self.seed,
+            "seed": self.split_seed,
             "val_fraction": self.val_fraction,
             "test_fraction": self.test_fraction,
             "data_dir": self.data_dir,

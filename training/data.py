@@ -17,13 +17,16 @@ import numpy as np
 
 from core.messages import first_line
 from training.config import DataError, validate_dataset_name
+from training.fingerprint import arrays_fingerprint, samples_fingerprint
 
 
 @dataclass
 class Split:
     images: np.ndarray  # float32 (N, 1, H, W) in [0, 1], or a uint8 memmap (N, C, H, W); a tensor after as_tensors()
     targets: np.ndarray  # int64 (N,)
-    ids: list[str] = field(default_factory=list)  # one per sample (folders: path relative to the root, posix)
+    # One per sample, the same in every run: "digits/<index>", a folder image's path relative to the root (posix),
+    # "train/<i>" or "test/<i>" in an mnist-style dataset's official sets.
+    ids: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -40,6 +43,7 @@ class Splits:
     val: Split
     test: Split
     labels: list[str]  # class names, index = target
+    dataset_fingerprint: str = ""  # sha256 of the whole dataset's content (training.fingerprint)
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -52,8 +56,19 @@ class Splits:
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
 
+    def test_fingerprint(self) -> str:
+        """sha256 over the test samples' ids and label names: equal for two runs tested on the same samples."""
+        names = [self.labels[int(target)] for target in self.test.targets]
+        return samples_fingerprint(self.test.ids, names)
+
     def as_tensors(self) -> Splits:
-        return Splits(self.train.as_tensors(), self.val.as_tensors(), self.test.as_tensors(), self.labels)
+        return Splits(
+            self.train.as_tensors(),
+            self.val.as_tensors(),
+            self.test.as_tensors(),
+            self.labels,
+            self.dataset_fingerprint,
+        )
 
 
 def load_splits(
@@ -65,11 +80,12 @@ def load_splits(
     data_dir: str = "data",
     image_size: int = 28,
 ) -> Splits:
-    """Load `dataset` and split it; the same seed always gives the same split."""
+    """Load `dataset` and split it; `seed` is the split seed: the same one always gives the same split."""
     validate_dataset_name(dataset)
     kind, _, path = dataset.partition(":")
     if kind == "digits":
         pixels, targets, labels = _load_digits()
+        ids = np.array([f"digits/{index}" for index in range(len(targets))])
     elif kind == "folder":
         return _folder_splits(
             Path(path), Path(data_dir), image_size, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
@@ -80,10 +96,11 @@ def load_splits(
         targets, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
     )
     return Splits(
-        train=_to_split(pixels[train_idx], targets[train_idx]),
-        val=_to_split(pixels[val_idx], targets[val_idx]),
-        test=_to_split(pixels[test_idx], targets[test_idx]),
+        train=_to_split(pixels[train_idx], targets[train_idx], ids[train_idx]),
+        val=_to_split(pixels[val_idx], targets[val_idx], ids[val_idx]),
+        test=_to_split(pixels[test_idx], targets[test_idx], ids[test_idx]),
         labels=labels,
+        dataset_fingerprint=arrays_fingerprint(pixels, targets),
     )
 
 
@@ -107,9 +124,9 @@ def stratified_split(
     return np.sort(train), np.sort(val), np.sort(test)
 
 
-def _to_split(pixels: np.ndarray, targets: np.ndarray) -> Split:
+def _to_split(pixels: np.ndarray, targets: np.ndarray, ids: np.ndarray) -> Split:
     images = np.ascontiguousarray(pixels, dtype=np.float32)[:, np.newaxis]
-    return Split(images=images, targets=np.ascontiguousarray(targets, dtype=np.int64))
+    return Split(images=images, targets=np.ascontiguousarray(targets, dtype=np.int64), ids=ids.tolist())
 
 
 def _load_digits() -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -144,7 +161,7 @@ def _folder_splits(
         name: Split(images=images[name], targets=folder.targets[rows], ids=[folder.ids[i] for i in rows])
         for name, rows in parts.items()
     }
-    return Splits(**splits, labels=folder.labels)
+    return Splits(**splits, labels=folder.labels, dataset_fingerprint=folder.fingerprint)
 
 
 def _load_torchvision(kind: str, data_dir: Path, *, seed: int, val_fraction: float) -> Splits:
@@ -162,12 +179,18 @@ def _load_torchvision(kind: str, data_dir: Path, *, seed: int, val_fraction: flo
         ) from None
     train_pixels, train_targets = torchvision_arrays(train.data, train.targets)
     test_pixels, test_targets = torchvision_arrays(test.data, test.targets)
+    train_ids = [f"train/{index}" for index in range(len(train_targets))]
     train_idx, val_idx, _ = stratified_split(train_targets, seed=seed, val_fraction=val_fraction, test_fraction=0.0)
     return Splits(
-        train=Split(images=train_pixels[train_idx], targets=train_targets[train_idx]),
-        val=Split(images=train_pixels[val_idx], targets=train_targets[val_idx]),
-        test=Split(images=test_pixels, targets=test_targets),
+        train=Split(
+            images=train_pixels[train_idx], targets=train_targets[train_idx], ids=[train_ids[i] for i in train_idx]
+        ),
+        val=Split(images=train_pixels[val_idx], targets=train_targets[val_idx], ids=[train_ids[i] for i in val_idx]),
+        test=Split(
+            images=test_pixels, targets=test_targets, ids=[f"test/{index}" for index in range(len(test_targets))]
+        ),
         labels=[str(name) for name in train.classes],
+        dataset_fingerprint=arrays_fingerprint(train_pixels, train_targets, test_pixels, test_targets),
     )
 
 

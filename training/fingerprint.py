@@ -11,6 +11,8 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
+
 from core.preprocess import IMAGE_SUFFIXES
 
 CHUNK = 1 << 20
@@ -55,4 +57,23 @@ def file_sha256(path: str | Path) -> str:
     with open(path, "rb") as stream:
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def arrays_fingerprint(*arrays: np.ndarray) -> str:
+    """sha256 over each array's dtype, shape and bytes: the same data gives the same digest anywhere."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        contiguous = np.ascontiguousarray(array)
+        digest.update(f"{contiguous.dtype.str}{contiguous.shape}\n".encode("ascii"))
+        digest.update(contiguous.data)
+    return digest.hexdigest()
+
+
+def samples_fingerprint(ids: list[str], labels: list[str]) -> str:
+    """sha256 over (sample id, label name) pairs, in id order: two runs share it exactly when they were
+    tested on the same samples with the same labels, whatever order they were loaded in."""
+    digest = hashlib.sha256()
+    for sample_id, label in sorted(zip(ids, labels, strict=True)):
+        digest.update(f"{sample_id}\0{label}\n".encode())
     return digest.hexdigest()

@@ -91,13 +91,19 @@ def predict_logits(
 
 def evaluate(
     model: nn.Module, split: Split, preprocessing: Preprocessing, world: World = SINGLE
-) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """(y_true, y_pred, mean cross-entropy) of `model` on `split`; with several ranks each scores a shard."""
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
+    """(y_true, y_pred, confidence, mean cross-entropy) of `model` on `split`; confidence is the predicted
+    class's softmax probability. With several ranks each scores a shard."""
     part = torch.arange(len(split))[world.shard(len(split))]
     logits = predict_logits(model, split.images, part, preprocessing).cpu()
     (loss_sum,) = world.sum(F.cross_entropy(logits, split.targets[part], reduction="sum").item())
-    y_pred = world.unshard(logits.argmax(dim=1), len(split))
-    return split.targets, y_pred, loss_sum / len(split)
+    confidence, y_pred = logits.softmax(dim=1).max(dim=1)
+    return (
+        split.targets,
+        world.unshard(y_pred, len(split)),
+        world.unshard(confidence, len(split)),
+        loss_sum / len(split),
+    )
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -168,7 +174,7 @@ def train_model(
                 schedule.step()
                 total_loss += loss.item() * len(batch)
             (total_loss, seen) = world.sum(total_loss, len(order))
-            y_true, y_pred, val_loss = evaluate(network, val, preprocessing, world)
+            y_true, y_pred, _, val_loss = evaluate(network, val, preprocessing, world)
             val_accuracy = (y_true == y_pred).float().mean().item()
             stats = EpochStats(
                 epoch=epoch,

@@ -181,11 +181,17 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
         print("interrupted before the first epoch finished: nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     model.load_state_dict(result.best_state)
-    y_true, y_pred, _ = evaluate(model, splits.test, preprocessing, world)
+    y_true, y_pred, confidence, _ = evaluate(model, splits.test, preprocessing, world)
     if world.is_main:
         history = [stats.as_dict() for stats in result.history]
         sidecar.request_reports(
-            out=config.out, y_true=y_true.numpy(), y_pred=y_pred.numpy(), labels=splits.labels, history=history
+            out=config.out,
+            y_true=y_true.numpy(),
+            y_pred=y_pred.numpy(),
+            labels=splits.labels,
+            history=history,
+            ids=splits.test.ids,
+            confidence=confidence.numpy(),
         )
         versions = library_versions()
         save_model(config, model, model_config, splits.labels, preprocessing, versions)
@@ -243,6 +249,9 @@ def run_facts(
         "model": config.model,
         "split": splits.sizes(),
         "seed": config.seed,
+        "split_seed": config.split_seed,
+        "dataset_fingerprint": splits.dataset_fingerprint,
+        "test_fingerprint": splits.test_fingerprint(),
         "epochs": epochs,
         "epochs_completed": len(result.history),
         "interrupted": result.interrupted,
