@@ -222,7 +222,7 @@ def test_invoke_report_on_real_runs_gates_a_worse_model(trained_checkpoint: Path
     assert re.search(
         r"\*\*-\d+\.\d\d pp\*\*: \d+ fixed, \d+ broken, \d+ unchanged, McNemar p [^:]+: significant", weak_report
     )
-    assert "dataset `digits` · split train 1257 / val 180 / test 360" in good_report
+    assert "dataset `digits` · " in good_report and " · split train 1257 / val 180 / test 360 · " in good_report
 
 
 BASELINE_30 = ("--epochs", "30")  # the digits default, seed 0, split seed 0
