@@ -20,9 +20,9 @@ def bash_blocks(markdown: str) -> list[list[str]]:
 
 
 def requirement_files(command_line: str) -> set[str]:
-    """The files a `pip install -r A -r B ...` line installs (the part before any `&&`)."""
+    """The requirement and constraint files of a `pip install -r A -c B ...` line (the part before any `&&`)."""
     words = shlex.split(command_line.split("&&")[0])
-    return {words[i + 1] for i, word in enumerate(words) if word == "-r"}
+    return {f"{word} {words[i + 1]}" for i, word in enumerate(words) if word in ("-r", "-c")}
 
 
 def ci_lines() -> list[str]:
@@ -30,7 +30,7 @@ def ci_lines() -> list[str]:
 
 
 def test_readme_installs_what_ci_installs():
-    """The README's install command names the same requirement files as .ci/run's."""
+    """The README's install command names the same requirement and constraint (lock) files as .ci/run's."""
     readme_installs = [line for block in bash_blocks(README.read_text()) for line in block if "pip install" in line]
     ci_installs = [line for line in ci_lines() if "pip install" in line]
 
