@@ -20,7 +20,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     # mkstemp makes the file private (0600); give it the permissions a plain open() would.
-    tmp.chmod(0o666 & ~_current_umask())
+    tmp.chmod(0o666 & ~current_umask())
     try:
         yield tmp
         os.replace(tmp, target)
@@ -61,7 +61,8 @@ def write_json(path: str | os.PathLike, data: object) -> None:
     write_text(path, json.dumps(data, indent=2) + "\n")
 
 
-def _current_umask() -> int:
+def current_umask() -> int:
+    """The process umask (reading it means setting it: it is put straight back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.atomic import _current_umask, write_json
+from core.atomic import current_umask, write_json
 from training.config import DataError
 from training.fingerprint import files_fingerprint, folder_files
 
@@ -269,7 +269,7 @@ def _partial_directory(cache_root: Path, key: str) -> Iterator[Path]:
     """A fresh directory beside the entry, named after this process; removed unless it was published."""
     cache_root.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f"{key}.partial-{os.getpid()}-", dir=cache_root))
-    partial.chmod(0o777 & ~_current_umask())  # mkdtemp's is private; a shared data dir needs the usual permissions
+    partial.chmod(0o777 & ~current_umask())  # mkdtemp's is private; a shared data dir needs the usual permissions
     try:
         yield partial
     finally:
