@@ -53,3 +53,14 @@ def add_training_commit(repo: Path, epochs: int | None = None) -> str:
     git(repo, "add", *PROJECT)
     git(repo, "commit", "--quiet", "-m", "training code")
     return git(repo, "rev-parse", "HEAD")
+
+
+def run_fresh_scenario(name: str, scratch: Path) -> subprocess.CompletedProcess:
+    """tests/fresh_scenarios.py NAME in a new interpreter (forks from it inherit no test's threads)."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "fresh_scenarios.py"), name, str(scratch)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )

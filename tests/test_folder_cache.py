@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import ROOT
+from helpers import ROOT, run_fresh_scenario
 from PIL import Image
 
 from benchmarks.image_folder import write_shapes_folder
@@ -96,6 +96,15 @@ def test_a_failed_decode_leaves_no_entry(shapes: Path, tmp_path: Path) -> None:
         load_folder(shapes, 16, cache)
 
     assert entries(cache) == ["fingerprints"]
+
+
+def test_a_decoding_process_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    """A worker killed mid-decode raises RuntimeError in the caller (a plain pool would wait forever), and
+    nothing is left in the cache."""
+    done = run_fresh_scenario("a_dead_decoding_process_is_an_error", tmp_path)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "a_dead_decoding_process_is_an_error: ok" in done.stdout
 
 
 def test_the_partial_directory_of_a_dead_process_is_never_trusted(shapes: Path, tmp_path: Path) -> None:

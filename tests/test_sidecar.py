@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_fresh_scenario
 
+from training import sidecar as sidecar_module
 from training.config import DataError, TrainConfig
 from training.sidecar import ForkedSidecar, InProcessSidecar
 
@@ -125,24 +130,42 @@ def test_a_parent_that_stops_early_leaves_the_child_quiet(capfd: pytest.CaptureF
     assert "Traceback" not in capfd.readouterr().err
 
 
-def test_folder_splits_cross_the_pipe_as_memmaps_of_the_same_files(
+def test_folder_splits_cross_the_pipe_as_memmaps_of_the_same_files(tmp_path: Path) -> None:
+    """The sidecar decodes a folder with a pool of processes; the splits arrive as memmaps of the cache's files
+    (mapped again, not copied through the pipe). Run from a fresh interpreter, as training forks its sidecar."""
+    done = run_fresh_scenario("folder_splits_cross_the_pipe", tmp_path)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "folder_splits_cross_the_pipe: ok" in done.stdout
+
+
+def _die_leaving_a_grandchild(conn, parent_end, load_kwargs, grandchild_pid_file):
+    """A sidecar that forks a long-lived child of its own (as its decoding pool does), then dies without
+    answering: the grandchild still holds the pipe open."""
+    parent_end.close()
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(60)
+        os._exit(0)
+    Path(grandchild_pid_file).write_text(str(pid))
+    os._exit(9)
+
+
+def test_a_sidecar_that_dies_is_an_error_even_while_its_children_hold_the_pipe(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The sidecar decodes a folder with a pool of processes; the splits arrive as memmaps of the cache's files
-    (mapped again, not copied through the pipe)."""
-    from benchmarks.image_folder import write_shapes_folder
-    from training import folder_cache
-
-    monkeypatch.setattr(folder_cache, "SERIAL_BELOW", 1)  # the fork inherits these: several small decoding jobs
-    monkeypatch.setattr(folder_cache, "CHUNK", 8)
-
-    root = write_shapes_folder(tmp_path / "shapes", 40, 8)
-    options = TrainConfig(dataset=f"folder:{root}", image_size=8, data_dir=str(tmp_path / "data")).data_options()
-    from_child, here = splits_from_child_and_here(options)
-
-    for name in ("train", "val", "test"):
-        child_images, own_images = getattr(from_child, name).images, getattr(here, name).images
-        assert isinstance(child_images, np.memmap)
-        assert str(child_images.filename) == str(own_images.filename)
-        assert np.array_equal(child_images, own_images)
-        assert getattr(from_child, name).ids == getattr(here, name).ids
+    """The training process notices the sidecar died (RuntimeError with its exit code) instead of waiting
+    on a pipe that the sidecar's own children keep open."""
+    pid_file = tmp_path / "grandchild.pid"
+    monkeypatch.setattr(
+        sidecar_module,
+        "_serve",
+        lambda conn, parent_end, kwargs: _die_leaving_a_grandchild(conn, parent_end, kwargs, pid_file),
+    )
+    sidecar = ForkedSidecar(TrainConfig().data_options())
+    try:
+        with pytest.raises(RuntimeError, match=r"the sidecar process died \(exit code 9\)"):
+            sidecar.splits()
+    finally:
+        sidecar.close()
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)

@@ -23,10 +23,13 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,14 +224,32 @@ def _decode_into(
 
 
 def _map(jobs: list, workers: int) -> Iterator[tuple[int, bool]]:
+    """_decode_rows of each job, in completion order, in `workers` processes (in-process for 1).
+
+    A process pool executor, not multiprocessing.Pool: a worker that dies (killed, out of memory)
+    raises BrokenProcessPool here instead of leaving the caller waiting for its results forever."""
     if workers <= 1:
         yield from map(_decode_rows, jobs)
         return
     # fork: the workers need nothing but this module (and the training process forks the sidecar
     # before it imports torch); spawn where fork is missing.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(workers) as pool:
-        yield from pool.imap_unordered(_decode_rows, jobs)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_worker_signals)
+    try:
+        for future in as_completed([pool.submit(_decode_rows, job) for job in jobs]):
+            yield future.result()
+    except BrokenProcessPool as exc:
+        raise RuntimeError(f"a decoding process died before finishing its images ({exc})") from None
+    finally:
+        # An error or Ctrl-C here drops the queued jobs instead of decoding them first.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_signals() -> None:
+    """Ctrl-C is the parent's to handle (it cancels the rest); SIGTERM ends a worker at once, whatever
+    handler the parent had installed before the fork."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextlib.contextmanager

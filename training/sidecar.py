@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 
 from training.config import DataError
 
+POLL_SECONDS = 0.5  # how often a waiting parent checks that the sidecar still runs
+
 
 class InProcessSidecar:
     """The sidecar's steps, run in this process as they are asked for."""
@@ -75,6 +77,11 @@ class ForkedSidecar:
 
     def _receive(self):
         try:
+            # Poll, not a bare recv: processes the child forked (its decoding pool) hold copies of its
+            # end of the pipe, so a child that dies does not always close it.
+            while not self._conn.poll(POLL_SECONDS):
+                if not self._process.is_alive():
+                    raise EOFError
             status, value = self._conn.recv()
         except EOFError:
             self._process.join(timeout=5)
