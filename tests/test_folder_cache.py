@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ def shapes(tmp_path: Path) -> Path:
 
 
 def entries(cache: Path) -> list[str]:
-    return sorted(path.name for path in cache.iterdir())
+    """The cache's entries and its fingerprint records; the decode locks are bookkeeping, left out."""
+    return sorted(path.name for path in cache.iterdir() if path.name != "locks")
 
 
 def test_decodes_once_then_reuses_the_cache_even_when_files_are_touched(shapes: Path, tmp_path: Path) -> None:
@@ -45,7 +47,7 @@ def test_decodes_once_then_reuses_the_cache_even_when_files_are_touched(shapes: 
 
 
 def test_a_changed_file_is_decoded_again_and_the_old_entry_removed(shapes: Path, tmp_path: Path) -> None:
-    """Editing one image gives a new entry with the new pixels; the outdated entry is gone."""
+    """Editing one image gives a new entry with the new pixels; the outdated entry (and its lock file) is gone."""
     cache = tmp_path / "cache"
     before = load_folder(shapes, 16, cache)
     edited = shapes / "circle" / "circle-00000.png"
@@ -57,6 +59,7 @@ def test_a_changed_file_is_decoded_again_and_the_old_entry_removed(shapes: Path,
     assert after.decoded and after.directory != before.directory
     assert after.images[row, :, 0, 0].tolist() == [255, 0, 0]
     assert entries(cache) == [after.directory.name, "fingerprints"]
+    assert sorted(path.name for path in (cache / "locks").iterdir()) == [f"{after.directory.name}.lock"]
 
 
 def test_the_content_hash_is_skipped_only_while_no_file_is_touched(shapes: Path, tmp_path: Path) -> None:
@@ -105,6 +108,22 @@ def test_a_decoding_process_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> 
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert "a_dead_decoding_process_is_an_error: ok" in done.stdout
+
+
+def test_processes_that_start_together_on_a_cold_cache_decode_once(tmp_path: Path) -> None:
+    """Two processes (the ranks of one run) loading the same folder at the same moment: one decodes, the
+    other waits for it, says so, and reads the same entry."""
+    write_shapes_folder(tmp_path / "shapes", 400, 16)
+    scenario = [sys.executable, str(ROOT / "tests" / "fresh_scenarios.py"), "load_folder_on_go", str(tmp_path)]
+    ranks = [subprocess.Popen(scenario, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    time.sleep(1.5)  # both have imported numpy and wait for the go
+    (tmp_path / "go").touch()
+    outputs = [rank.communicate(timeout=120) for rank in ranks]
+
+    assert [rank.returncode for rank in ranks] == [0, 0], [err for _, err in outputs]
+    assert sorted(out.splitlines()[0] for out, _ in outputs) == ["decoded=False count=400", "decoded=True count=400"]
+    assert sum("waiting for another process" in err for _, err in outputs) == 1
+    assert sum("decoding 400 images" in err for _, err in outputs) == 1
 
 
 def test_the_partial_directory_of_a_dead_process_is_never_trusted(shapes: Path, tmp_path: Path) -> None:

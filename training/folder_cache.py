@@ -35,6 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 from core.atomic import current_umask, write_json
 from training.config import DataError
 from training.fingerprint import files_fingerprint, folder_files
@@ -72,13 +77,17 @@ def load_folder(root: str | Path, image_size: int, cache_root: str | Path, worke
     files, targets, labels = list_classes(root, images)
     fingerprint = known_fingerprint(root, images, cache_root)
     entry = cache_root / cache_key(fingerprint, image_size)
-    decoded = not _is_complete(entry, fingerprint, image_size)
-    if decoded:
-        remove_stale_partials(cache_root)
-        with _partial_directory(cache_root, entry.name) as partial:
-            _decode_into(partial, root, files, targets, labels, fingerprint, image_size, workers)
-            _publish(partial, entry)
-        _remove_older_entries(cache_root, keep=entry, source=root)
+    decoded = False
+    if not _is_complete(entry, fingerprint, image_size):
+        with _decode_lock(cache_root, entry.name):
+            # Another process (a second rank of the same run) may have decoded it while we waited.
+            decoded = not _is_complete(entry, fingerprint, image_size)
+            if decoded:
+                remove_stale_partials(cache_root)
+                with _partial_directory(cache_root, entry.name) as partial:
+                    _decode_into(partial, root, files, targets, labels, fingerprint, image_size, workers)
+                    _publish(partial, entry)
+                _remove_older_entries(cache_root, keep=entry, source=root)
     manifest = json.loads((entry / "manifest.json").read_text(encoding="utf-8"))
     return FolderImages(
         images=open_images(entry / "images.npy"),
@@ -286,6 +295,28 @@ def _is_complete(entry: Path, fingerprint: str, image_size: int) -> bool:
 
 
 @contextlib.contextmanager
+def _decode_lock(cache_root: Path, key: str) -> Iterator[None]:
+    """One decode of an entry at a time: the ranks of a distributed run start together on a cold cache;
+    the first decodes, the others wait for it and then read its entry. The kernel releases the lock of a
+    process that dies, so a killed decode never blocks the next run."""
+    if fcntl is None:  # no flock (Windows): concurrent decodes are wasted work, still correct
+        yield
+        return
+    locks = cache_root / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{key}.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another process that is decoding into {cache_root} ...", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def _partial_directory(cache_root: Path, key: str) -> Iterator[Path]:
     """A fresh directory beside the entry, named after this process; removed unless it was published."""
     cache_root.mkdir(parents=True, exist_ok=True)
@@ -337,6 +368,7 @@ def _remove_older_entries(cache_root: Path, keep: Path, source: Path) -> None:
             continue
         if same_source:
             shutil.rmtree(entry, ignore_errors=True)
+            (cache_root / "locks" / f"{entry.name}.lock").unlink(missing_ok=True)
 
 
 def available_cores() -> int:
