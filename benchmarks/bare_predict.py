@@ -16,13 +16,15 @@ model = ConvNet(ModelConfig.from_dict(payload["model_config"]))
 model.load_state_dict(payload["model_state"])
 model.eval()
 height, width = payload["preprocessing"]["input_size"]
-mean, std = payload["preprocessing"]["mean"], payload["preprocessing"]["std"]
+# Per-channel statistics (one channel for the digits), shaped to broadcast over (N, C, H, W).
+mean = torch.tensor(payload["preprocessing"]["mean"]).view(1, -1, 1, 1)
+std = torch.tensor(payload["preprocessing"]["std"]).view(1, -1, 1, 1)
 
 paths = sorted(Path(sys.argv[2]).glob("*.png"))
 pixels = np.stack(
     [np.asarray(Image.open(p).convert("L").resize((width, height), Image.Resampling.BOX), np.float32) for p in paths]
 )
-x = (torch.from_numpy(pixels / 255.0).unsqueeze(1) - mean) / std
+x = ((torch.from_numpy(pixels / 255.0).unsqueeze(1) - mean) / std).float()
 with torch.inference_mode():
     predictions = torch.cat([model(batch).argmax(dim=1) for batch in x.split(256)])
 for path, index in zip(paths, predictions.tolist(), strict=True):
