@@ -18,6 +18,8 @@ from core.preprocess import Preprocessing
 from training.batches import batch_input, on_device
 from training.data import Split
 from training.distributed import SINGLE, World
+from training.optimizer import adamw
+from training.optimizer import step as optimizer_step
 
 
 @dataclass
@@ -153,7 +155,7 @@ def train_model(
     orders = epoch_orders(len(targets), generator, world, seed)
     # DistributedSampler pads so that every rank gets ceil(N / world_size) indices.
     steps_per_epoch = math.ceil(math.ceil(len(targets) / world.world_size) / rank_batch)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, foreach=True)
+    optimizer = adamw(model.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch)
     network = unwrap(model)
     result = TrainResult(best_state=copy.deepcopy(network.state_dict()), best_epoch=0)
@@ -170,7 +172,7 @@ def train_model(
                 loss = F.cross_entropy(model(inputs), targets[batch])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                optimizer.step()
+                optimizer_step(optimizer)
                 schedule.step()
                 total_loss += loss.item() * len(batch)
             (total_loss, seen) = world.sum(total_loss, len(order))
