@@ -12,6 +12,8 @@ MAX_NAMED = 3  # tracking files named in a message before "and N more"
 # The CML workflow passes a Google Cloud service-account key (JSON text, from a repository secret) in this
 # variable; Google's libraries read a key only from a file, named by GOOGLE_APPLICATION_CREDENTIALS.
 GCS_KEY_JSON = "GOOGLE_APPLICATION_CREDENTIALS_JSON"
+# The remote credentials the CML workflow hands to `invoke data` and `invoke baseline` (for DVC only).
+REMOTE_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", GCS_KEY_JSON)
 NOTHING_TRACKED = "no data tracked with DVC here (no .dvc/ folder with .dvc files or dvc.yaml): nothing to pull"
 
 

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from commands.data import REMOTE_CREDENTIALS
 from core.atomic import write_text
 from reporting.github_comment import TOKEN_VARIABLES
 from reporting.metrics import MetricsError, load_metrics
@@ -75,7 +76,8 @@ def training_env(env: Mapping[str, str], artifacts: Path) -> dict[str, str]:
         for key, value in env.items()
         # INVOKE_* would override the ref's own invoke.yaml; in CI GITHUB_SHA names this PR's commit,
         # which the training run would record as the one it trained; training needs no GitHub token.
-        if not key.startswith("INVOKE_") and key not in ("GITHUB_SHA", *TOKEN_VARIABLES)
+        # The DVC remote's credentials are for checkout_data alone.
+        if not key.startswith("INVOKE_") and key not in ("GITHUB_SHA", *TOKEN_VARIABLES, *REMOTE_CREDENTIALS)
     }
     # The ref's tasks run `python`: this interpreter's, even from an environment that was not activated.
     path = os.pathsep.join(filter(None, [str(Path(sys.executable).parent), env.get("PATH", "")]))
@@ -135,6 +137,7 @@ def train_at(
     with tempfile.TemporaryDirectory(prefix="cml-baseline-") as scratch:
         artifacts = Path(scratch) / "artifacts"
         with temporary_worktree(root, commit, Path(scratch) / "src") as source:
+            checkout_data(root, source, commit, env)
             command = training_command(overrides)
             done = subprocess.run(command, cwd=source, env=training_env(env, artifacts), check=False)
         if done.returncode != 0:
@@ -145,6 +148,44 @@ def train_at(
             raise BaselineError(f"training {commit[:7]} wrote no usable metrics: {exc}") from None
         predictions = predictions_beside(artifacts / "metrics.json")
         return metrics, predictions.read_bytes() if predictions.is_file() else None
+
+
+def checkout_data(root: Path, source: Path, commit: str, env: Mapping[str, str]) -> None:
+    """Put the data `commit` versions with DVC into its worktree `source`: the version that commit's .dvc
+    files name, which a pull request may have changed. The worktree shares this checkout's DVC cache, so
+    data the pull request did not change is linked from it; only a changed dataset is pulled from the
+    remote (which then needs the remote's credentials in `env`). Nothing to do without DVC."""
+    from commands.data import INSTALL_HINT, dvc_tracking_files, gcs_key_to_write
+
+    if not dvc_tracking_files(source):
+        return
+    dvc = shutil.which("dvc", path=env.get("PATH"))
+    if dvc is None:
+        raise BaselineError(f"{commit[:7]} tracks data with DVC but dvc is not installed: {INSTALL_HINT}")
+    print(
+        f"checking out the data of {commit[:7]} with DVC (dvc checkout; dvc pull if the cache lacks it)",
+        file=sys.stderr,
+        flush=True,
+    )
+    # A Google Cloud key from a CI secret goes into a file only this user may read, removed after.
+    with tempfile.TemporaryDirectory() as private:
+        environment = dict(env)
+        if key := gcs_key_to_write(env):
+            environment["GOOGLE_APPLICATION_CREDENTIALS"] = str(Path(private) / "gcs-key.json")
+            Path(environment["GOOGLE_APPLICATION_CREDENTIALS"]).write_text(key)
+
+        def dvc_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([dvc, *args], cwd=folder, env=environment, capture_output=True, text=True)
+
+        cache = dvc_in(root, "cache", "dir")
+        if cache.returncode == 0 and cache.stdout.strip():
+            dvc_in(source, "config", "--local", "cache.dir", cache.stdout.strip())
+        if dvc_in(source, "checkout", "--quiet").returncode == 0:
+            return
+        pulled = dvc_in(source, "pull", "--quiet")
+    if pulled.returncode != 0:
+        reason = (pulled.stderr.strip() or pulled.stdout.strip() or f"exit code {pulled.returncode}").splitlines()[-1]
+        raise BaselineError(f"the data of {commit[:7]} is not in the DVC cache and dvc pull failed: {reason}")
 
 
 def commits_behind(root: Path, commit: str, head: str) -> int | None:

@@ -22,7 +22,7 @@ def run_settings(metrics: dict) -> dict[str, object]:
     if run.get("dataset_fingerprint"):
         settings["dataset fingerprint"] = str(run["dataset_fingerprint"])[:12]
     if "data_version" in run:
-        settings["data version"] = run["data_version"]
+        settings["data version"] = data_version_label(run["data_version"] or {}) or None
     for name, count in (run.get("split") or {}).items():
         settings[f"{name} samples"] = count
     for key in ("device", "world_size", "threads"):
@@ -50,3 +50,13 @@ def shown(value: object) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     return str(value)
+
+
+def data_version_label(version: dict) -> str:
+    """A folder dataset's version in short: "dvc:<DVC's md5>" or "sha256:<content fingerprint>", 7 hex digits;
+    "" for a built-in dataset, which its name already identifies."""
+    if version.get("source") == "dvc" and version.get("md5"):
+        return f"dvc:{str(version['md5'])[:7]}"
+    if version.get("source") == "fingerprint" and version.get("sha256"):
+        return f"sha256:{str(version['sha256'])[:7]}"
+    return ""

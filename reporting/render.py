@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+from reporting.changes import data_version_label
 from reporting.compare import Comparison
 from reporting.confusion import largest_confusions, most_confused_classes
 from reporting.curves import curves_markdown
@@ -191,16 +192,6 @@ def run_facts(metrics: dict) -> str:
     if run.get("commit"):
         facts.append(f"commit `{cell(run['commit'])[:7]}`")
     return " · ".join(facts)
-
-
-def data_version_label(version: dict) -> str:
-    """A folder dataset's version in short: "dvc:<DVC's md5>" or "sha256:<content fingerprint>", 7 hex digits;
-    "" for a built-in dataset, which its name already identifies."""
-    if version.get("source") == "dvc" and version.get("md5"):
-        return f"dvc:{str(version['md5'])[:7]}"
-    if version.get("source") == "fingerprint" and version.get("sha256"):
-        return f"sha256:{str(version['sha256'])[:7]}"
-    return ""
 
 
 def duration(seconds: float) -> str:

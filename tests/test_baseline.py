@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from dvc_repo import needs_dvc, run, stripes_folder, template_repo
 from helpers import add_training_commit, git, set_epochs
 
-from reporting.baseline import commits_behind, no_baseline_note, training_command, training_env
+from reporting.baseline import (
+    BaselineError,
+    checkout_data,
+    commits_behind,
+    no_baseline_note,
+    training_command,
+    training_env,
+)
 from reporting.cli import main
 from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
@@ -90,11 +100,12 @@ def test_training_command_runs_the_refs_own_invoke_train_with_only_the_overrides
 
 
 def test_training_env_keeps_this_checkouts_settings_out(tmp_path: Path) -> None:
-    """INVOKE_* settings of this checkout (and this PR's GITHUB_SHA, and the token) do not reach the ref's training; its
-    artifacts go to the scratch folder through INVOKE_ARTIFACTS, whatever the ref calls its flag; its `python`
-    is this interpreter."""
+    """INVOKE_* settings of this checkout (and this PR's GITHUB_SHA, the token and the DVC remote's credentials) do
+    not reach the ref's training; its artifacts go to the scratch folder through INVOKE_ARTIFACTS, whatever the
+    ref calls its flag; its `python` is this interpreter."""
     env = {"PATH": "/bin", "INVOKE_TRAIN_EPOCHS": "3", "INVOKE_ARTIFACTS": "mine", "GITHUB_SHA": "0" * 40}
     env |= {"GITHUB_TOKEN": "ghs_secret", "REPO_TOKEN": "ghp_secret"}
+    env |= {"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s3cret", "GOOGLE_APPLICATION_CREDENTIALS_JSON": "{}"}
 
     made = training_env(env, tmp_path)
 
@@ -195,3 +206,67 @@ def test_baseline_reproduces_the_refs_training_exactly(
         assert made[key] == direct[key], key
     assert [row["val_loss"] for row in made["history"]] == [row["val_loss"] for row in direct["history"]]
     assert git(repo, "worktree", "list").count("\n") == 0
+
+
+def test_a_ref_tracking_dvc_data_without_dvc_installed_is_a_one_line_error(tmp_path: Path) -> None:
+    """Retraining a ref that tracks data with DVC, with no dvc command: a BaselineError saying what to install."""
+    source = tmp_path / "src"
+    (source / ".dvc").mkdir(parents=True)
+    (source / "data").mkdir()
+    (source / "data" / "stripes.dvc").write_text("outs: []\n")
+    (tmp_path / "bin").mkdir()
+
+    with pytest.raises(BaselineError, match=r"^abcdef1 tracks data with DVC but dvc is not installed: pip install"):
+        checkout_data(tmp_path, source, "abcdef1" + "0" * 33, {"PATH": str(tmp_path / "bin")})
+
+
+def test_a_ref_without_dvc_data_needs_no_dvc(tmp_path: Path) -> None:
+    """Nothing tracked with DVC: nothing to check out, and no dvc command needed."""
+    (tmp_path / "src").mkdir()
+
+    checkout_data(tmp_path, tmp_path / "src", "0" * 40, {"PATH": ""})
+
+
+@pytest.mark.slow
+@needs_dvc
+def test_a_retrained_baseline_trains_on_its_own_commits_dvc_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PR that changes a DVC-tracked dataset, in a fresh clone holding only the PR's data: the retrained
+    baseline of main pulls and trains on main's version (metrics.json names it), the PR's data stays."""
+    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(tmp_path / "dvc-site-cache"))
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    origin = template_repo(tmp_path / "origin")
+    settings = {"dataset": "folder:data/stripes", "epochs": "2", "image_size": "16", "batch_size": "16"}
+    config = (origin / "invoke.yaml").read_text()
+    for key, value in settings.items():
+        config = re.sub(rf"(?m)^  {key}: \S+", f"  {key}: {value}", config, count=1)
+    (origin / "invoke.yaml").write_text(config)
+    stripes_folder(origin / "data" / "stripes", per_class=20)
+    run(origin, "dvc", "init", "--quiet")
+    run(origin, "dvc", "remote", "add", "--default", "storage", str(tmp_path / "remote"))
+    run(origin, "dvc", "add", "--quiet", "data/stripes")
+    run(origin, "git", "add", "--all")
+    run(origin, "git", "commit", "--quiet", "--message", "train on data/stripes, versioned with DVC")
+    run(origin, "dvc", "push", "--quiet")
+    run(origin, "git", "switch", "--quiet", "--create", "pr")
+    stripes_folder(origin / "data" / "stripes", per_class=20, seed=1)  # same names, other pixels
+    run(origin, "dvc", "add", "--quiet", "data/stripes")
+    run(origin, "git", "commit", "--quiet", "--all", "--message", "new stripes")
+    run(origin, "dvc", "push", "--quiet")
+    versions = {
+        branch: yaml.safe_load(run(origin, "git", "show", f"{branch}:data/stripes.dvc").stdout)["outs"][0]["md5"]
+        for branch in ("main", "pr")
+    }
+    run(tmp_path, "git", "clone", "--quiet", "--branch", "pr", str(origin), "clone")
+    clone = tmp_path / "clone"
+    run(clone, sys.executable, "-m", "invoke", "data")
+    pr_pixels = (clone / "data" / "stripes" / "vertical" / "000.png").read_bytes()
+    out = tmp_path / "baseline" / "metrics.json"
+
+    code = main(["baseline", "--ref=origin/main", "--out", str(out), "--repo", str(clone), "--source", "train"])
+
+    assert code == EXIT_OK
+    assert versions["main"] != versions["pr"]
+    assert json.loads(out.read_text())["run"]["data_version"]["md5"] == versions["main"]
+    assert (clone / "data" / "stripes" / "vertical" / "000.png").read_bytes() == pr_pixels

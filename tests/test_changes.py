@@ -47,3 +47,12 @@ def test_a_setting_only_one_run_recorded_is_not_a_change() -> None:
     current["run"]["split_seed"] = 0
 
     assert what_changed(current, baseline) == []
+
+
+def test_a_changed_data_version_is_shown_as_the_reports_short_label() -> None:
+    """A PR that changes DVC-tracked data lists the data version as `dvc:<7 hex>` on both sides, not as JSON."""
+    baseline, current = with_config(), with_config()
+    baseline["run"]["data_version"] = {"source": "dvc", "md5": "a" * 32 + ".dir", "path": "data/x", "dvc_file": "d"}
+    current["run"]["data_version"] = {"source": "dvc", "md5": "b" * 32 + ".dir", "path": "data/x", "dvc_file": "d"}
+
+    assert what_changed(current, baseline) == [("data version", "dvc:aaaaaaa", "dvc:bbbbbbb")]

@@ -20,6 +20,7 @@ from helpers import ROOT
 from ruamel.yaml import YAML
 
 from commands.checks import lint_commands
+from commands.data import REMOTE_CREDENTIALS
 from commands.workflows import WORKFLOW_DIR, workflow_lint_commands
 
 WORKFLOWS = sorted((ROOT / WORKFLOW_DIR).iterdir())
@@ -225,7 +226,7 @@ def test_cml_workflow_trains_read_only_and_comments_in_jobs_of_their_own():
 
 def test_cml_pulls_dvc_data_before_training_with_the_remote_secrets_on_that_step_alone():
     """DVC is installed only in a DVC repository; `invoke data` runs before `invoke train`, and the S3 and Google
-    Cloud secrets reach its step through env: and no other step."""
+    Cloud secrets reach its step through env: (and the baseline's, see below) and no other step."""
     steps = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))["report"]["steps"]
     runs = [step.get("run", "") for step in steps]
 
@@ -235,9 +236,11 @@ def test_cml_pulls_dvc_data_before_training_with_the_remote_secrets_on_that_step
 
     assert install["if"] == "hashFiles('.dvc/config') != ''"
     assert runs.index("invoke data") < runs.index("invoke train")
-    assert data["env"] == {
-        name: f"${{{{ secrets.{name} }}}}"
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GOOGLE_APPLICATION_CREDENTIALS_JSON")
+    assert data["env"] == {name: f"${{{{ secrets.{name} }}}}" for name in REMOTE_CREDENTIALS}
+    assert set(REMOTE_CREDENTIALS) == {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "GOOGLE_APPLICATION_CREDENTIALS_JSON",
     }
     assert with_secrets == ["invoke data", "invoke baseline"]  # the baseline step: GITHUB_TOKEN, for its download
 
@@ -297,8 +300,9 @@ def test_cml_comment_jobs_run_after_a_failed_gate_on_the_downloaded_report(job_n
 
 def test_baseline_is_the_pr_base_branch_or_the_pushed_commits_parent_through_env():
     """`invoke baseline` runs on PRs (the base branch) and pushes (the parent commit), told the ref via
-    INVOKE_BASELINE_REF, not an expression in `run:`; it alone gets the token (to download the run artifact),
-    after training, and a baseline that cannot be made does not fail the job."""
+    INVOKE_BASELINE_REF, not an expression in `run:`; it alone gets the token (to download the run artifact)
+    and, with `invoke data`, the DVC remote's credentials; it runs after training, and a baseline that cannot be
+    made does not fail the job."""
     steps = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))["report"]["steps"]
 
     baseline = next(step for step in steps if step.get("run") == "invoke baseline")
@@ -308,6 +312,8 @@ def test_baseline_is_the_pr_base_branch_or_the_pushed_commits_parent_through_env
         "INVOKE_BASELINE_REF": "${{ github.event_name == 'pull_request' && format('origin/{0}', github.base_ref)"
         " || 'HEAD~1' }}",
         "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}",
+        # a retrained base branch pulls its own DVC data version when the PR changed it
+        **{name: f"${{{{ secrets.{name} }}}}" for name in REMOTE_CREDENTIALS},
     }
     assert baseline["continue-on-error"] is True
 
