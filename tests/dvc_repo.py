@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from helpers import ROOT
 from PIL import Image
 
@@ -67,3 +68,15 @@ def stripes_folder(root: Path, *, per_class: int = 40, size: int = 16, seed: int
             pixels = np.clip(shifted * 200 + rng.normal(0, 30, (size, size)), 0, 255).astype(np.uint8)
             Image.fromarray(pixels).save(root / label / f"{index:03d}.png")
     return root
+
+
+def track_with_dvc(repo: Path, dataset: str, remote: Path, message: str) -> str:
+    """`dvc init` in `repo`, `remote` (a folder) as its default remote, `dataset` (a path in it) added, committed
+    with `message` and pushed; returns the md5 DVC recorded for it."""
+    run(repo, "dvc", "init", "--quiet")
+    run(repo, "dvc", "remote", "add", "--default", "storage", str(remote))
+    run(repo, "dvc", "add", "--quiet", dataset)
+    run(repo, "git", "add", "--all")
+    run(repo, "git", "commit", "--quiet", "--message", message)
+    run(repo, "dvc", "push", "--quiet")
+    return yaml.safe_load((repo / f"{dataset}.dvc").read_text())["outs"][0]["md5"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dvc_repo import needs_dvc, run, stripes_folder, template_repo
+from dvc_repo import needs_dvc, run, stripes_folder, template_repo, track_with_dvc
 from helpers import add_training_commit, git, set_epochs
 
 from reporting.baseline import (
@@ -243,12 +243,7 @@ def test_a_retrained_baseline_trains_on_its_own_commits_dvc_data(
         config = re.sub(rf"(?m)^  {key}: \S+", f"  {key}: {value}", config, count=1)
     (origin / "invoke.yaml").write_text(config)
     stripes_folder(origin / "data" / "stripes", per_class=20)
-    run(origin, "dvc", "init", "--quiet")
-    run(origin, "dvc", "remote", "add", "--default", "storage", str(tmp_path / "remote"))
-    run(origin, "dvc", "add", "--quiet", "data/stripes")
-    run(origin, "git", "add", "--all")
-    run(origin, "git", "commit", "--quiet", "--message", "train on data/stripes, versioned with DVC")
-    run(origin, "dvc", "push", "--quiet")
+    track_with_dvc(origin, "data/stripes", tmp_path / "remote", "train on data/stripes, versioned with DVC")
     run(origin, "git", "switch", "--quiet", "--create", "pr")
     stripes_folder(origin / "data" / "stripes", per_class=20, seed=1)  # same names, other pixels
     run(origin, "dvc", "add", "--quiet", "data/stripes")

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
-from dvc_repo import needs_dvc, run, stripes_folder, template_repo
+from dvc_repo import needs_dvc, run, stripes_folder, template_repo, track_with_dvc
 from helpers import project_context
 
 import tasks
@@ -150,13 +149,7 @@ def test_dvc_round_trip_from_a_fresh_clone_trains_and_reports_the_data_version(
     monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(tmp_path / "dvc-site-cache"))
     origin = template_repo(tmp_path / "origin")
     stripes_folder(origin / "data" / "stripes", per_class=40)
-    run(origin, "dvc", "init", "--quiet")
-    run(origin, "dvc", "remote", "add", "--default", "storage", str(tmp_path / "remote"))
-    run(origin, "dvc", "add", "--quiet", "data/stripes")
-    run(origin, "git", "add", "--all")
-    run(origin, "git", "commit", "--quiet", "--message", "data/stripes with DVC")
-    run(origin, "dvc", "push", "--quiet")
-    recorded = yaml.safe_load((origin / "data" / "stripes.dvc").read_text())["outs"][0]["md5"]
+    recorded = track_with_dvc(origin, "data/stripes", tmp_path / "remote", "data/stripes with DVC")
     run(tmp_path, "git", "clone", "--quiet", str(origin), "clone")
     clone = tmp_path / "clone"
     assert not (clone / "data" / "stripes").exists()
