@@ -74,22 +74,18 @@ def a_dead_decoding_process_is_an_error(scratch: Path) -> None:
     assert left == ["fingerprints"], left
 
 
-def load_folder_on_go(scratch: Path) -> None:
-    """Wait for scratch/go, then load scratch/shapes through the cache in scratch/cache; print whether
-    this process decoded it (two of these started together are the ranks of one run on a cold cache)."""
-    import time
-
+def load_folder_here(scratch: Path) -> None:
+    """Load scratch/shapes through the cache in scratch/cache (16x16, in this process) and print whether this
+    process decoded it: two of these started together are the ranks of one run on a cold cache."""
     from training import folder_cache
 
-    while not (scratch / "go").exists():
-        time.sleep(0.01)
     folder = folder_cache.load_folder(scratch / "shapes", 16, scratch / "cache", workers=1)
     print(f"decoded={folder.decoded} count={len(folder.images)}")
 
 
 SCENARIOS = {
     function.__name__: function
-    for function in (folder_splits_cross_the_pipe, a_dead_decoding_process_is_an_error, load_folder_on_go)
+    for function in (folder_splits_cross_the_pipe, a_dead_decoding_process_is_an_error, load_folder_here)
 }
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ from benchmarks.image_folder import write_shapes_folder
 from core.preprocess import image_to_unit_array
 from training.config import DataError
 from training.fingerprint import folder_files, folder_fingerprint
-from training.folder_cache import known_fingerprint, load_folder, split_images
+from training.folder_cache import cache_key, known_fingerprint, load_folder, split_images
 
 
 @pytest.fixture
@@ -111,19 +112,29 @@ def test_a_decoding_process_that_dies_is_an_error_not_a_hang(tmp_path: Path) -> 
 
 
 def test_processes_that_start_together_on_a_cold_cache_decode_once(tmp_path: Path) -> None:
-    """Two processes (the ranks of one run) loading the same folder at the same moment: one decodes, the
-    other waits for it, says so, and reads the same entry."""
-    write_shapes_folder(tmp_path / "shapes", 400, 16)
-    scenario = [sys.executable, str(ROOT / "tests" / "fresh_scenarios.py"), "load_folder_on_go", str(tmp_path)]
-    ranks = [subprocess.Popen(scenario, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    time.sleep(1.5)  # both have imported numpy and wait for the go
-    (tmp_path / "go").touch()
-    outputs = [rank.communicate(timeout=120) for rank in ranks]
+    """Two processes (the ranks of one run) that find the cache cold while a decode is under way both wait,
+    say so, and then one decodes while the other reads its entry."""
+    shapes = write_shapes_folder(tmp_path / "shapes", 40, 16)
+    locks = tmp_path / "cache" / "locks"
+    locks.mkdir(parents=True)
+    key = cache_key(folder_fingerprint(shapes), 16)
+    scenario = [sys.executable, str(ROOT / "tests" / "fresh_scenarios.py"), "load_folder_here", str(tmp_path)]
+    logs = [tmp_path / f"rank-{rank}.err" for rank in range(2)]
+    with open(locks / f"{key}.lock", "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a decode under way, as far as the two ranks can tell
+        ranks = []
+        for log in logs:
+            with log.open("w") as stderr:  # the child keeps its own copy of the file descriptor
+                ranks.append(subprocess.Popen(scenario, stdout=subprocess.PIPE, stderr=stderr, text=True))
+        deadline = time.monotonic() + 120
+        while not all("waiting for another process" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline, [log.read_text() for log in logs]
+            time.sleep(0.05)
+    outputs = [rank.communicate(timeout=120)[0] for rank in ranks]
 
-    assert [rank.returncode for rank in ranks] == [0, 0], [err for _, err in outputs]
-    assert sorted(out.splitlines()[0] for out, _ in outputs) == ["decoded=False count=400", "decoded=True count=400"]
-    assert sum("waiting for another process" in err for _, err in outputs) == 1
-    assert sum("decoding 400 images" in err for _, err in outputs) == 1
+    assert [rank.returncode for rank in ranks] == [0, 0], [log.read_text() for log in logs]
+    assert sorted(out.splitlines()[0] for out in outputs) == ["decoded=False count=40", "decoded=True count=40"]
+    assert sum("decoding 40 images" in log.read_text() for log in logs) == 1
 
 
 def test_the_partial_directory_of_a_dead_process_is_never_trusted(shapes: Path, tmp_path: Path) -> None:

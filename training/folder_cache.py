@@ -305,15 +305,25 @@ def _decode_lock(cache_root: Path, key: str) -> Iterator[None]:
     locks = cache_root / "locks"
     locks.mkdir(parents=True, exist_ok=True)
     with open(locks / f"{key}.lock", "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"waiting for another process that is decoding into {cache_root} ...", file=sys.stderr, flush=True)
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        locked = _lock(handle, cache_root)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            if locked:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock(handle, cache_root: Path) -> bool:
+    """Take the exclusive lock on `handle`, waiting (and saying so) while another process holds it; False on a
+    file system without flock (some network mounts), where the decode goes ahead unlocked."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"waiting for another process that is decoding into {cache_root} ...", file=sys.stderr, flush=True)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    except OSError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
