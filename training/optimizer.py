@@ -56,6 +56,8 @@ def _undecorated_step(optimizer_class: type) -> Callable | None:
 
 
 def _skip_dynamo_markers(owner: type) -> None:
+    if "torch._dynamo" in sys.modules:  # loaded anyway (a compiled model): keep torch's markers as they are
+        return
     marker = torch._compile._disable_dynamo(_skip_dynamo_markers).__code__
     for function in vars(owner).values():
         if getattr(function, "__code__", None) is marker and not hasattr(function.__wrapped__, "__dynamo_disable"):
