@@ -160,7 +160,7 @@ def train(
 
 @task(
     help={
-        "input": "an image, a folder of images, or a .npy array (N, H, W); bright ink on a dark background",
+        "input": "an image, a folder of images, or a .npy array (N, H, W) or (N, C, H, W) (required)",
         "model": "checkpoint (default from invoke.yaml; empty: <artifacts>/model.pt)",
         "output": "also write the predictions to this .csv or .json file",
         "batch_size": "images per forward pass (default from invoke.yaml)",
@@ -170,7 +170,9 @@ def train(
 )
 def predict(
     c: Context,
-    input: str,
+    # A default, so --input is a flag: without one invoke makes it positional, and `invoke predict --help`
+    # would predict on a file called --help.
+    input: str = "",
     model: str = "",
     output: str = "",
     batch_size: int | None = None,

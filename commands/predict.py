@@ -25,6 +25,8 @@ def predict_command(
 
     Values are passed as given: `python -m inference` itself refuses a batch size or top-k below 1.
     """
+    if not input_path:
+        raise ValueError("--input is required: an image, a folder of images, or a .npy array")
     args = [python, "-m", "inference", "--input", input_path, "--model", model]
     if output:
         args += ["--output", output]

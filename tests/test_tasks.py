@@ -169,6 +169,30 @@ def test_no_task_has_short_flags() -> None:
         assert all(flag.startswith("--") for flag in context.flags), context.name
 
 
+def test_no_task_takes_a_positional_argument() -> None:
+    """Every argument is a --flag: a positional one would swallow the next word, so `invoke predict --help`
+    predicted on a file called --help instead of showing the help."""
+    for context in parser_contexts().values():
+        assert context.positional_args == [], context.name
+
+
+def test_task_help_after_the_task_name_shows_the_help() -> None:
+    """`invoke predict --help` (the order a newcomer types) prints the task's flags and runs nothing."""
+    shown = invoke_cli("predict", "--help")
+
+    assert shown.returncode == 0
+    assert shown.stdout.startswith("Usage: inv[oke] [--core-opts] predict") and "--input=STRING" in shown.stdout
+
+
+def test_predict_without_input_is_one_line_and_exit_2() -> None:
+    """`invoke predict` with no --input names the flag, exit 2, nothing run."""
+    done = invoke_cli("--dry", "predict")
+
+    assert done.returncode == 2
+    assert done.stderr == "invoke predict: --input is required: an image, a folder of images, or a .npy array\n"
+    assert done.stdout == ""
+
+
 def test_the_artifact_folder_is_artifacts_in_every_task_that_uses_it() -> None:
     """train, report and run-train all call the artifact folder --artifacts; none calls it --out."""
     contexts = parser_contexts()
