@@ -24,7 +24,7 @@ from github.Repository import Repository
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from reporting.github_comment import RetryPolicy, github_message
+from reporting.github_comment import TRANSIENT_STATUSES, RetryPolicy, github_message
 from reporting.metrics import find_problem
 
 MAX_RUNS = 100  # newest runs searched for the commit (one page): older ones' artifacts have expired anyway
@@ -95,7 +95,7 @@ def download_session(policy: RetryPolicy) -> requests.Session:
     retry = Retry(
         total=policy.retries,
         backoff_factor=policy.backoff,
-        status_forcelist=[*range(500, 600), 429],
+        status_forcelist=TRANSIENT_STATUSES,
         allowed_methods={"GET"},
         raise_on_status=False,
     )

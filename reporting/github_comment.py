@@ -29,6 +29,7 @@ COMMENT_LIMIT = 65_536  # characters GitHub accepts in one comment body
 SUMMARY_LIMIT = 1024 * 1024  # bytes GitHub accepts in one step's job summary
 PER_PAGE = 100  # GitHub's largest page size: the fewest requests on busy pull requests
 PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
+TRANSIENT_STATUSES = [*range(500, 600), 429]  # answers worth retrying: server errors and rate limits
 TOKEN_VARIABLES = ("REPO_TOKEN", "GITHUB_TOKEN")  # an explicitly configured REPO_TOKEN wins
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_SERVER_URL = "https://github.com"
@@ -339,7 +340,7 @@ def github_client(connection: Connection, policy: RetryPolicy) -> Github:
     retry = _NoDuplicateRetry(
         total=policy.retries,
         backoff_factor=policy.backoff,
-        status_forcelist=[*range(500, 600), 429],
+        status_forcelist=TRANSIENT_STATUSES,
         allowed_methods=Retry.DEFAULT_ALLOWED_METHODS | {"GET", "POST", "PATCH"},
         secondary_rate_wait=policy.secondary_rate_wait,
         max_rate_limit_wait=policy.max_rate_limit_wait,
