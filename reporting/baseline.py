@@ -138,6 +138,7 @@ def train_at(
         artifacts = Path(scratch) / "artifacts"
         with temporary_worktree(root, commit, Path(scratch) / "src") as source:
             checkout_data(root, source, commit, env)
+            link_downloads(root, source)
             command = training_command(overrides)
             done = subprocess.run(command, cwd=source, env=training_env(env, artifacts), check=False)
         if done.returncode != 0:
@@ -148,6 +149,24 @@ def train_at(
             raise BaselineError(f"training {commit[:7]} wrote no usable metrics: {exc}") from None
         predictions = predictions_beside(artifacts / "metrics.json")
         return metrics, predictions.read_bytes() if predictions.is_file() else None
+
+
+# Where torchvision keeps the datasets `python -m training` downloads into data/ (MNIST, Fashion-MNIST,
+# CIFAR-10): the same files whichever commit trains on them.
+DOWNLOADED_FOLDERS = ("MNIST", "FashionMNIST", "cifar-10-batches-py")
+
+
+def link_downloads(root: Path, source: Path) -> list[str]:
+    """Link the datasets this checkout has downloaded into the worktree `source`'s data/, so a retrained
+    baseline does not download them again; return the folders linked."""
+    linked = []
+    for name in DOWNLOADED_FOLDERS:
+        have, wanted = root / "data" / name, source / "data" / name
+        if have.is_dir() and not wanted.exists():
+            wanted.parent.mkdir(exist_ok=True)
+            wanted.symlink_to(have.resolve(), target_is_directory=True)
+            linked.append(name)
+    return linked
 
 
 def checkout_data(root: Path, source: Path, commit: str, env: Mapping[str, str]) -> None:

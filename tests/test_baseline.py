@@ -16,7 +16,9 @@ from reporting.baseline import (
     BaselineError,
     checkout_data,
     commits_behind,
+    link_downloads,
     no_baseline_note,
+    temporary_worktree,
     training_command,
     training_env,
 )
@@ -265,3 +267,33 @@ def test_a_retrained_baseline_trains_on_its_own_commits_dvc_data(
     assert versions["main"] != versions["pr"]
     assert json.loads(out.read_text())["run"]["data_version"]["md5"] == versions["main"]
     assert (clone / "data" / "stripes" / "vertical" / "000.png").read_bytes() == pr_pixels
+
+
+def test_downloaded_datasets_are_linked_into_the_worktree_not_downloaded_again(tmp_path: Path) -> None:
+    """MNIST and CIFAR-10 folders of this checkout's data/ appear in the worktree's; folders the worktree has
+    (tracked in git) and datasets never downloaded are left alone."""
+    root, source = tmp_path / "checkout", tmp_path / "worktree"
+    (root / "data" / "MNIST" / "raw").mkdir(parents=True)
+    (root / "data" / "cifar-10-batches-py").mkdir(parents=True)
+    (root / "data" / "FashionMNIST").mkdir(parents=True)
+    (source / "data" / "FashionMNIST").mkdir(parents=True)  # the ref's own
+
+    linked = link_downloads(root, source)
+
+    assert linked == ["MNIST", "cifar-10-batches-py"]
+    assert (source / "data" / "MNIST").resolve() == (root / "data" / "MNIST").resolve()
+    assert (source / "data" / "MNIST" / "raw").is_dir()
+    assert not (source / "data" / "FashionMNIST").is_symlink()
+
+
+def test_removing_the_worktree_keeps_the_linked_datasets(repo: Path, tmp_path: Path) -> None:
+    """The worktree goes after the retrain; the downloads it linked stay in this checkout, whole."""
+    (repo / "data" / "MNIST" / "raw").mkdir(parents=True)
+    (repo / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").write_bytes(b"pixels")
+
+    with temporary_worktree(repo, git(repo, "rev-parse", "HEAD"), tmp_path / "worktree") as source:
+        link_downloads(repo, source)
+        assert (source / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").read_bytes() == b"pixels"
+
+    assert not (tmp_path / "worktree").exists()
+    assert (repo / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").read_bytes() == b"pixels"
