@@ -12,7 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this folder (tests/) is first on sys.path.
+from helpers import ROOT, splits_from_child_and_here
 
 
 def folder_splits_cross_the_pipe(scratch: Path) -> None:
@@ -23,18 +24,12 @@ def folder_splits_cross_the_pipe(scratch: Path) -> None:
     from benchmarks.image_folder import write_shapes_folder
     from training import folder_cache
     from training.config import TrainConfig
-    from training.sidecar import ForkedSidecar, InProcessSidecar
 
     folder_cache.SERIAL_BELOW = 1  # the fork inherits these: several small decoding jobs
     folder_cache.CHUNK = 8
     root = write_shapes_folder(scratch / "shapes", 40, 8)
     options = TrainConfig(dataset=f"folder:{root}", image_size=8, data_dir=str(scratch / "data")).data_options()
-    forked = ForkedSidecar(options)
-    try:
-        from_child = forked.splits()
-    finally:
-        forked.close()
-    here = InProcessSidecar(options).splits()
+    from_child, here = splits_from_child_and_here(options)
 
     for name in ("train", "val", "test"):
         child_images, own_images = getattr(from_child, name).images, getattr(here, name).images

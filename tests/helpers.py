@@ -55,12 +55,24 @@ def add_training_commit(repo: Path, epochs: int | None = None) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
+def splits_from_child_and_here(options: dict):
+    """(the forked sidecar's splits, the in-process sidecar's splits) for the same data options."""
+    from training.sidecar import ForkedSidecar, InProcessSidecar
+
+    forked = ForkedSidecar(options)
+    try:
+        from_child = forked.splits()
+    finally:
+        forked.close()
+    return from_child, InProcessSidecar(options).splits()
+
+
+def fresh_scenario_command(name: str, scratch: Path) -> list[str]:
+    """The command that runs tests/fresh_scenarios.py NAME in a new interpreter (forks from it inherit no
+    test's threads)."""
+    return [sys.executable, str(ROOT / "tests" / "fresh_scenarios.py"), name, str(scratch)]
+
+
 def run_fresh_scenario(name: str, scratch: Path) -> subprocess.CompletedProcess:
-    """tests/fresh_scenarios.py NAME in a new interpreter (forks from it inherit no test's threads)."""
-    return subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "fresh_scenarios.py"), name, str(scratch)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-    )
+    """fresh_scenario_command, run to its end."""
+    return subprocess.run(fresh_scenario_command(name, scratch), capture_output=True, text=True, timeout=180, cwd=ROOT)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import ROOT, run_fresh_scenario
+from helpers import ROOT, fresh_scenario_command, run_fresh_scenario
 from PIL import Image
 
 from benchmarks.image_folder import write_shapes_folder
@@ -118,7 +118,7 @@ def test_processes_that_start_together_on_a_cold_cache_decode_once(tmp_path: Pat
     locks = tmp_path / "cache" / "locks"
     locks.mkdir(parents=True)
     key = cache_key(folder_fingerprint(shapes), 16)
-    scenario = [sys.executable, str(ROOT / "tests" / "fresh_scenarios.py"), "load_folder_here", str(tmp_path)]
+    scenario = fresh_scenario_command("load_folder_here", tmp_path)
     logs = [tmp_path / f"rank-{rank}.err" for rank in range(2)]
     with open(locks / f"{key}.lock", "a+b") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # a decode under way, as far as the two ranks can tell

@@ -10,23 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import run_fresh_scenario
+from helpers import run_fresh_scenario, splits_from_child_and_here
 
 from training import sidecar as sidecar_module
 from training.config import DataError, TrainConfig
-from training.sidecar import ForkedSidecar, InProcessSidecar
+from training.sidecar import ForkedSidecar
 
 HISTORY = [{"epoch": 1, "train_loss": 1.0, "val_loss": 0.9, "val_accuracy": 0.5, "lr": 0.001}]
-
-
-def splits_from_child_and_here(options: dict):
-    """(the forked sidecar's splits, the in-process sidecar's splits) for the same options."""
-    forked = ForkedSidecar(options)
-    try:
-        from_child = forked.splits()
-    finally:
-        forked.close()
-    return from_child, InProcessSidecar(options).splits()
 
 
 def test_forked_and_in_process_sidecars_load_the_same_splits() -> None:
