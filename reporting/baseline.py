@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from commands.data import REMOTE_CREDENTIALS
+from commands.data import INSTALL_HINT, REMOTE_CREDENTIALS, dvc_tracking_files, gcs_key_to_write
 from core.atomic import write_text
 from reporting.github_comment import TOKEN_VARIABLES
 from reporting.metrics import MetricsError, load_metrics
@@ -174,8 +174,6 @@ def checkout_data(root: Path, source: Path, commit: str, env: Mapping[str, str])
     files name, which a pull request may have changed. The worktree shares this checkout's DVC cache, so
     data the pull request did not change is linked from it; only a changed dataset is pulled from the
     remote (which then needs the remote's credentials in `env`). Nothing to do without DVC."""
-    from commands.data import INSTALL_HINT, dvc_tracking_files, gcs_key_to_write
-
     if not dvc_tracking_files(source):
         return
     dvc = shutil.which("dvc", path=env.get("PATH"))
