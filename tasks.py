@@ -40,7 +40,7 @@ from commands.lock import lock_command
 from commands.predict import default_model, predict_command
 from commands.report import baseline_command, report_command
 from commands.samples import sample_model_command
-from commands.train import torchrun_env, train_command
+from commands.train import EXIT_RETRAIN, REUSE_MODES, reuse_command, torchrun_env, train_command
 from commands.typed_tasks import adapt_invoke, task
 
 # The interpreter invoke runs under: `venv/bin/invoke train` trains with the venv's packages
@@ -107,6 +107,8 @@ def data(c: Context, remote: str = "") -> None:
         "nnodes": "machines in a multi-node run; run the same task on each (default: 1)",
         "node_rank": "this machine's rank, 0 .. nnodes-1 (multi-node only)",
         "rdzv_endpoint": "HOST:PORT of node 0, where the nodes meet (multi-node only)",
+        "reuse": "auto: take the baseline's run (the folder of baseline.out) instead of training when nothing "
+        "training reads changed since it; never: always train (default from invoke.yaml: never; CI: auto)",
     },
 )
 def train(
@@ -126,6 +128,7 @@ def train(
     nnodes: int | None = None,
     node_rank: int | None = None,
     rdzv_endpoint: str = "",
+    reuse: str = "",
 ) -> None:
     """Train on the dataset and write the artifacts (model.pt, metrics.json, report files)."""
     cfg = c.config
@@ -133,7 +136,7 @@ def train(
         processes = int_flag("nproc", nproc, cfg, "train.nproc")
         nodes = int_flag("nnodes", nnodes, cfg, "train.nnodes")
         thread_count = int_flag("threads", threads, cfg, "train.threads")
-        command = train_command(
+        train_options = dict(
             dataset=dataset or cfg.train.dataset,
             seed=int_flag("seed", seed, cfg, "train.seed"),
             out=artifacts or cfg.artifacts,
@@ -151,6 +154,22 @@ def train(
             rdzv_endpoint=rdzv_endpoint or cfg.train.rdzv_endpoint,
             python=PYTHON,
         )
+        command = train_command(**train_options)
+        mode = reuse or cfg.train.reuse
+        if mode not in REUSE_MODES:
+            raise ValueError(f"--reuse must be one of {', '.join(REUSE_MODES)}, got {mode!r}")
+        source = os.path.dirname(cfg.baseline.out) or "."
+        check = ""
+        if mode == "auto" and os.path.isfile(os.path.join(source, "metrics.json")):
+            one_process = train_command(**(train_options | {"nproc": 1, "nnodes": 1, "node_rank": 0}))
+            check = reuse_command(one_process, source=source, world_size=processes * nodes)
+    if check:
+        # Exit 0: the baseline's run was taken as this one; EXIT_RETRAIN: it said what differs, so train.
+        done = c.run(check, echo=True, pty=False, warn=True)
+        if done is not None and done.ok:
+            return
+        if done is not None and done.exited != EXIT_RETRAIN:
+            raise Exit(f"invoke train: the reuse check failed (exit code {done.exited})", code=done.exited)
     env = torchrun_env(
         nproc=processes, nnodes=nodes, threads=thread_count, cpus=os.cpu_count() or 1, inherited=os.environ
     )
@@ -360,19 +379,19 @@ def sample_model(c: Context, out: str = "") -> None:
     }
 )
 def ci(c: Context, publish: bool = False, target: str = "") -> None:
-    """Run what CI runs, in order: lint, test, data, train, baseline, report (then comment, with --publish)."""
+    """Run what CI runs, in order: lint, test, data, baseline, train (may reuse), report (comment with --publish)."""
     problem = publish_problem(os.environ, target) if publish else ""
     if problem:  # now, not after minutes of linting, testing and training
         raise Exit(f"invoke ci: {problem}", code=2)
     lint(c)
     test(c)
     data(c)
-    train(c)
     try:
         baseline(c)
     except UnexpectedExit:
         # As in cml.yaml (continue-on-error): a base branch that cannot be trained leaves "no baseline".
         print("invoke ci: no baseline could be made; the report will say so", flush=True)
+    train(c, reuse="auto")  # as in cml.yaml: the baseline's run is taken when nothing training reads changed
     try:
         report(c)
     finally:

@@ -123,3 +123,19 @@ def train_command(
     if model and model != DEFAULT_MODEL:
         args += ["--model", model]
     return shlex.join(args)
+
+
+REUSE_MODES = ("auto", "never")
+EXIT_RETRAIN = 10  # training.reuse's "something differs: train" (tasks load without training; a test keeps them equal)
+
+
+def reuse_command(train: str, *, source: str, world_size: int) -> str:
+    """`train` (a plain `python -m training ...` command from train_command with one process) turned into the
+    check that takes the baseline run in `source` instead, when nothing training reads changed since it."""
+    args = shlex.split(train)
+    at = args.index("-m")
+    if args[at + 1] != "training":
+        raise ValueError("reuse_command needs a one-process `python -m training` command")
+    return shlex.join(
+        [*args[:at], "-m", "training.reuse", "--from", source, "--world-size", str(world_size), *args[at + 2 :]]
+    )

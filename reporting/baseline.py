@@ -22,6 +22,9 @@ from reporting.github_comment import TOKEN_VARIABLES
 from reporting.metrics import MetricsError, load_metrics
 
 PREDICTIONS = "predictions.csv"  # a run's per-sample predictions, beside its metrics.json
+# A run's other files, kept beside a baseline's metrics.json too: a run whose training inputs did not change takes
+# them as its own (`python -m training.reuse`), so the report and a release find a complete artifact set.
+EXTRA_FILES = ("model.pt", "classification_report.txt", "confusion_matrix.png", "training_curves.png")
 
 # `invoke train` needs these files; a ref without them predates the training code.
 TRAINING_FILES = ("tasks.py", "training/__main__.py")
@@ -98,6 +101,8 @@ def leave_no_baseline(metrics_path: Path, reason: str) -> bool:
     existed = metrics_path.exists()
     metrics_path.unlink(missing_ok=True)
     predictions_beside(metrics_path).unlink(missing_ok=True)
+    for name in EXTRA_FILES:
+        metrics_path.with_name(name).unlink(missing_ok=True)
     write_text(no_baseline_note(metrics_path), reason + "\n")
     return existed
 
@@ -131,9 +136,9 @@ def temporary_worktree(root: Path, commit: str, path: Path) -> Iterator[Path]:
 
 def train_at(
     root: Path, commit: str, *, overrides: Mapping[str, object], env: Mapping[str, str]
-) -> tuple[dict, bytes | None]:
+) -> tuple[dict, bytes | None, dict[str, bytes]]:
     """Train `commit` in a temporary worktree with its own `invoke train` (its output streams to this
-    terminal); return its metrics and its predictions.csv (None from code that wrote none)."""
+    terminal); return its metrics, its predictions.csv (None from code that wrote none) and its EXTRA_FILES."""
     with tempfile.TemporaryDirectory(prefix="cml-baseline-") as scratch:
         artifacts = Path(scratch) / "artifacts"
         with temporary_worktree(root, commit, Path(scratch) / "src") as source:
@@ -148,7 +153,8 @@ def train_at(
         except MetricsError as exc:
             raise BaselineError(f"training {commit[:7]} wrote no usable metrics: {exc}") from None
         predictions = predictions_beside(artifacts / "metrics.json")
-        return metrics, predictions.read_bytes() if predictions.is_file() else None
+        extras = {name: (artifacts / name).read_bytes() for name in EXTRA_FILES if (artifacts / name).is_file()}
+        return metrics, predictions.read_bytes() if predictions.is_file() else None, extras
 
 
 # Where torchvision keeps the datasets `python -m training` downloads into data/ (MNIST, Fashion-MNIST,

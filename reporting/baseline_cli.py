@@ -16,6 +16,8 @@ from pathlib import Path
 from core.argtypes import at_least
 from core.atomic import atomic_path, write_json
 from reporting.baseline import (
+    EXTRA_FILES,
+    PREDICTIONS,
     BaselineError,
     BaselineInputError,
     commits_behind,
@@ -23,7 +25,6 @@ from reporting.baseline import (
     has_training_code,
     leave_no_baseline,
     no_baseline_note,
-    predictions_beside,
     train_at,
 )
 from reporting.comment_cli import add_retry_arguments
@@ -155,7 +156,7 @@ def write_github_baseline(out: Path, found: RunArtifact, branch: str, head: str)
         "head_commit": head,
         "commits_behind": found.commits_behind,
     }
-    write_baseline(out, metrics, found.predictions)
+    write_baseline(out, metrics, found.predictions, found.extras)
     behind = f", {found.commits_behind} commits behind {short(head)}" if found.commits_behind else ""
     say(f"wrote {out} from run #{found.run_number} ({branch} at {short(found.commit)}{behind}: {found.run_url})")
 
@@ -177,7 +178,7 @@ def retrain(
         return EXIT_OK
     given = f" with {' '.join(f'--{name} {value}' for name, value in overrides.items())}" if overrides else ""
     say(f"training {args.ref} ({short(commit)}) in a temporary worktree with its own invoke.yaml{given}")
-    metrics, predictions = train_at(root, commit, overrides=overrides, env=env)
+    metrics, predictions, extras = train_at(root, commit, overrides=overrides, env=env)
     metrics["baseline_source"] = {
         "kind": "train",
         "ref": branch or args.ref,  # what the report calls it: main, not origin/main or HEAD~1
@@ -186,20 +187,22 @@ def retrain(
         **({"retrain_reason": reason} if reason else {}),
         **({"overrides": overrides} if overrides else {}),
     }
-    write_baseline(out, metrics, predictions)
+    write_baseline(out, metrics, predictions, extras)
     say(f"wrote {out} ({args.ref} at {short(commit)}: accuracy {metrics['accuracy']:.4f})")
     return EXIT_OK
 
 
-def write_baseline(out: Path, metrics: dict, predictions: bytes | None) -> None:
-    """predictions.csv beside `out` (an older one removed when there is none), then metrics.json at `out`,
-    and no note saying there is no baseline."""
-    # The predictions first: metrics.json says a baseline is there, so it must never pair with stale ones.
-    beside = predictions_beside(out)
-    if predictions is None:
-        beside.unlink(missing_ok=True)
-    else:
-        with atomic_path(beside) as tmp:
-            tmp.write_bytes(predictions)
+def write_baseline(out: Path, metrics: dict, predictions: bytes | None, extras: dict[str, bytes] | None = None) -> None:
+    """predictions.csv and the EXTRA_FILES beside `out` (older ones removed where the run has none), then
+    metrics.json at `out`, and no note saying there is no baseline."""
+    # The other files first: metrics.json says a baseline is there, so it must never pair with stale ones.
+    files = {PREDICTIONS: predictions, **{name: (extras or {}).get(name) for name in EXTRA_FILES}}
+    for name, content in files.items():
+        beside = out.parent / name
+        if content is None:
+            beside.unlink(missing_ok=True)
+        else:
+            with atomic_path(beside) as tmp:
+                tmp.write_bytes(content)
     write_json(out, metrics)
     no_baseline_note(out).unlink(missing_ok=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from reporting.changes import what_changed
 from reporting.markdown import cell, code
 from reporting.stats import mcnemar_p, wilson_interval
+from training.inputs import input_differences
 
 # An F1 that fell by less than this is float noise and rounding, not a change at all.
 WORSE_F1_TOLERANCE = 1e-6
@@ -74,6 +75,7 @@ class Comparison:
     paired: Paired | None = None  # when both runs' predictions cover the same test samples
     alpha: float = DEFAULT_ALPHA
     changes: list[tuple[str, str, str]] = field(default_factory=list)  # "What changed": (what, baseline, this run)
+    input_changes: list[str] = field(default_factory=list)  # what training read differently (training.inputs)
 
     @property
     def comparable(self) -> bool:
@@ -174,7 +176,16 @@ def compare(
         paired=paired_outcomes(paired_rows) if paired_rows is not None else None,
         alpha=alpha,
         changes=what_changed(metrics, baseline),
+        input_changes=recorded_input_changes(metrics, baseline),
     )
+
+
+def recorded_input_changes(metrics: dict, baseline: dict) -> list[str]:
+    """What the two runs' training read differently, when both recorded it (run.inputs); [] otherwise."""
+    now, before = (metrics.get("run") or {}).get("inputs"), (baseline.get("run") or {}).get("inputs")
+    if not now or not before:
+        return []
+    return input_differences(before, now)
 
 
 def not_comparable_reason(metrics: dict, baseline: dict) -> str:

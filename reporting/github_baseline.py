@@ -24,6 +24,7 @@ from github.Repository import Repository
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from reporting.baseline import EXTRA_FILES
 from reporting.github_comment import TRANSIENT_STATUSES, RetryPolicy, github_message
 from reporting.metrics import find_problem
 
@@ -47,6 +48,9 @@ class RunArtifact:
     run_number: int
     run_url: str
     commits_behind: int  # how far the run's commit is behind the commit we wanted to compare with
+    # The run's other artifact files it uploaded (model.pt, the text report, the PNGs): a run whose training
+    # inputs did not change takes them as its own (training.reuse).
+    extras: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 def short(commit: str) -> str:
@@ -140,6 +144,16 @@ def baseline_files(archive: bytes) -> tuple[dict, bytes | None]:
     return metrics, predictions
 
 
+def extra_files(archive: bytes) -> dict[str, bytes]:
+    """The artifact zip's other run files (baseline.EXTRA_FILES), by exact name; those it lacks are left out."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
+            names = set(bundle.namelist())
+            return {name: bundle.read(name) for name in EXTRA_FILES if name in names}
+    except (zipfile.BadZipFile, OSError) as error:
+        raise Unavailable(f"artifact archive unreadable ({error})") from None
+
+
 def fetch_run_artifact(
     repo: Repository,
     *,
@@ -166,7 +180,8 @@ def fetch_run_artifact(
         raise Unavailable(f"GitHub answered {error.status} {github_message(error)}") from None
     except requests.RequestException as error:
         raise Unavailable(f"cannot reach the GitHub API ({type(error).__name__})") from None
-    metrics, predictions = baseline_files(download(location, policy))
+    archive = download(location, policy)
+    metrics, predictions = baseline_files(archive)
     return RunArtifact(
         metrics=metrics,
         predictions=predictions,
@@ -175,4 +190,5 @@ def fetch_run_artifact(
         run_number=run.run_number,
         run_url=run.html_url,
         commits_behind=distance,
+        extras=extra_files(archive),
     )

@@ -12,6 +12,7 @@ from reporting.curves import curves_markdown
 from reporting.gate import GateResult, Status, p_value
 from reporting.markdown import cell, code, details, fenced, percent, points, table
 from reporting.stats import CONFIDENCE, wilson_interval
+from training.inputs import summary
 
 # GitHub rejects comments over 65,536 characters; the rest is room for the comment's marker and footer.
 MAX_REPORT_CHARS = 60_000
@@ -128,6 +129,13 @@ def headline(metrics: dict, comparison: Comparison | None, no_baseline_reason: s
             f"**Not comparable with {comparison.description}**: {comparison.not_comparable}. No change is shown "
             "and the largest-allowed-drop rule is not applied.",
         ]
+    elif (metrics.get("run") or {}).get("reused_from"):
+        lines = [
+            f"{accuracy} ({interval}) · {macro_f1}",
+            "",
+            f"**Not retrained**: nothing that training reads changed since {comparison.description}. "
+            "This run's artifacts are that run's: the comparison is identical, sample for sample.",
+        ]
     else:
         name = cell(comparison.name)
         lines = [
@@ -136,9 +144,17 @@ def headline(metrics: dict, comparison: Comparison | None, no_baseline_reason: s
             "",
             f"Compared with {comparison.description}: accuracy {percent(comparison.baseline_accuracy)}, "
             f"macro F1 {percent(comparison.baseline_macro_f1)}. {comparison.note or paired_line(comparison)}",
+            *retrained_line(metrics, comparison),
         ]
     facts = run_facts(metrics)
     return "\n".join([*lines, "", facts]) if facts else "\n".join(lines)
+
+
+def retrained_line(metrics: dict, comparison: Comparison) -> list[str]:
+    """Why this run trained although its baseline was there: what differs in what training read."""
+    if not comparison.input_changes:
+        return []
+    return ["", f"Retrained: {cell(summary(comparison.input_changes))}."]
 
 
 def accuracy_interval(matrix: list[list[int]]) -> str:

@@ -38,8 +38,8 @@ def test_linters_are_the_ones_installed_beside_the_interpreter(tmp_path: Path) -
     ruff = shlex.quote(str(bin_dir / "ruff"))
     assert commands[:2] == [f"{ruff} check .", f"{ruff} format --check ."]
     assert commands[2].startswith("hadolint ")
-    assert commands[3].startswith("check-jsonschema ")
-    assert commands[4].startswith(shlex.quote(str(bin_dir / "zizmor")) + " ")
+    assert commands[3].startswith("check-jsonschema ") and commands[4].startswith("check-jsonschema ")
+    assert commands[5].startswith(shlex.quote(str(bin_dir / "zizmor")) + " ")
 
 
 def test_bench_trains_then_benchmarks_inference_on_that_model() -> None:

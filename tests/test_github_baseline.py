@@ -73,6 +73,27 @@ def test_the_base_branchs_run_artifact_is_used_and_says_where_it_came_from(repo:
     assert sorted(path.name for path in out.parent.iterdir()) == ["metrics.json", "predictions.csv"]
 
 
+def test_the_runs_model_and_report_files_land_beside_the_baseline(repo: Path, tmp_path: Path, fake):
+    """model.pt, the text report and the PNGs of the run's artifact are kept beside metrics.json, so a run that
+    changes nothing training reads can take the whole set (training.reuse); report.md is not taken."""
+    (head,) = advance(repo, 1)
+    extras = {"model.pt": b"\x80weights", "classification_report.txt": "report", "confusion_matrix.png": b"png"}
+    fake.add_run(head, files=report_files() | extras)
+    out = tmp_path / "baseline" / "metrics.json"
+
+    baseline(repo, out, fake.env())
+
+    assert (out.parent / "model.pt").read_bytes() == b"\x80weights"
+    assert (out.parent / "confusion_matrix.png").read_bytes() == b"png"
+    assert sorted(path.name for path in out.parent.iterdir()) == [
+        "classification_report.txt",
+        "confusion_matrix.png",
+        "metrics.json",
+        "model.pt",
+        "predictions.csv",
+    ]
+
+
 def test_the_token_goes_to_the_api_only_never_to_the_redirect_target(repo: Path, tmp_path: Path, fake):
     """The API's 302 to the storage URL is followed without the Authorization header."""
     (head,) = advance(repo, 1)

@@ -282,3 +282,38 @@ def test_run_facts_name_a_folder_datasets_version(data_version: dict, fact: str 
         assert " data `" not in facts_line
     else:
         assert facts_line.startswith(f"dataset `folder:data/x` · {fact} · split ")
+
+
+def test_a_reused_run_says_it_was_not_retrained_and_shows_no_delta() -> None:
+    """A run that took its baseline's artifacts: "Not retrained ... since main @ ..." and no ±0.00 pp line."""
+    baseline = diagonal_metrics_with_inputs({"training/loop.py": "aa"})
+    baseline["baseline_source"] = {
+        "kind": "github",
+        "ref": "main",
+        "commit": "abc1234" + "0" * 33,
+        "run_number": 57,
+        "run_url": "https://github.com/o/r/actions/runs/9",
+    }
+    metrics = diagonal_metrics_with_inputs({"training/loop.py": "aa"})
+    metrics["run"]["reused_from"] = {"commit": "abc1234" + "0" * 33, "run_number": 57}
+
+    report = render_report(metrics, title="CML report", comparison=compare(metrics, baseline))
+
+    assert "**Not retrained**: nothing that training reads changed since main @ `abc1234` ([run #57](" in report
+    assert "pp vs main" not in report
+
+
+def test_a_retrained_run_says_what_training_read_differently() -> None:
+    """Both runs recorded their inputs and a file differs: the report says "Retrained: `training/loop.py` changed"."""
+    baseline = diagonal_metrics_with_inputs({"training/loop.py": "aa"})
+    metrics = diagonal_metrics_with_inputs({"training/loop.py": "ab"})
+
+    report = render_report(metrics, title="CML report", comparison=compare(metrics, baseline))
+
+    assert "Retrained: `training/loop.py` changed." in report
+
+
+def diagonal_metrics_with_inputs(files: dict[str, str]) -> dict:
+    metrics = make_metrics(diagonal_matrix(3, 10))
+    metrics["run"]["inputs"] = {"files": files, "config": {"epochs": 3}, "torch": "2.14.1+cpu"}
+    return metrics

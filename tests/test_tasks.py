@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import typing
+from pathlib import Path
 
 import pytest
 from helpers import PY, ROOT, project_context
@@ -72,6 +73,7 @@ SAMPLES = {
     "train.rdzv_endpoint": ("10.0.0.1:29400", {"INVOKE_TRAIN_NNODES": "2"}),
     "docker.registry": ("registry.example", {"INVOKE_DOCKER_NAMESPACE": "owner/repo"}),
     "bench.case": ("folder", {}),
+    "train.reuse": ("auto", {}),
 }
 # Flags a task cannot run without.
 REQUIRED_FLAGS = {"predict": {"input": "samples/digits"}}
@@ -113,10 +115,16 @@ def task_outcomes(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> tuple
 
 
 @pytest.mark.parametrize("key", invoke_yaml_keys())
-def test_every_invoke_yaml_key_can_be_set_by_its_invoke_variable(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_invoke_yaml_key_can_be_set_by_its_invoke_variable(
+    key: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """INVOKE_<SECTION>_<KEY> changes what the tasks run, with no new error (null defaults included)."""
     default = setting(YAML(typ="safe", pure=True).load(ROOT / "invoke.yaml"), key)
     value, companions = SAMPLES.get(key, (sample_value(default), {}))
+    if key == "train.reuse":
+        # --reuse auto checks only where a baseline run lies beside baseline.out.
+        (tmp_path / "metrics.json").write_text("{}")
+        companions = {"INVOKE_BASELINE_OUT": str(tmp_path / "metrics.json")}
     variable = "INVOKE_" + key.replace(".", "_").upper()
     before, errors_before = task_outcomes(monkeypatch, companions)
 

@@ -24,8 +24,10 @@ from commands.data import REMOTE_CREDENTIALS
 from commands.workflows import WORKFLOW_DIR, workflow_lint_commands
 
 WORKFLOWS = sorted((ROOT / WORKFLOW_DIR).iterdir())
-INVOKE_LINE = re.compile(r"invoke [a-z][a-z0-9-]*(?: --?[a-z0-9-]+(?:[ =][\w./:-]+)?)*")
+# A flag's value is a literal or a quoted "$VARIABLE" that a step's env: sets (an input, never an expression).
+INVOKE_LINE = re.compile(r'invoke [a-z][a-z0-9-]*(?: --?[a-z0-9-]+(?:[ =](?:[\w./:-]+|"\$[A-Z_]+"))?)*')
 PIP_LINE = re.compile(r"(?:python -m )?pip install(?: -r requirements[\w.-]*\.txt)+(?: -c requirements\.lock)?")
+RELEASE_WRITES = {"contents", "packages"}  # the scopes publishing a release and its image needs
 PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
 COMMENT_WRITES = {"pull-requests", "contents"}  # the scopes that posting PR / commit comments needs
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -73,6 +75,7 @@ def test_lint_validates_every_workflow_with_check_jsonschema_and_zizmor():
 
     assert commands == [
         "check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yaml",
+        "check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml",
         "zizmor --offline --no-progress .github/workflows",
     ]
     assert set(commands) <= set(lint_commands())
@@ -126,14 +129,20 @@ def test_top_level_permissions_grant_nothing_to_write(path):
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
 def test_jobs_declare_least_permissions_and_write_comments_only_where_they_comment(workflow, name, job):
     """Every job declares permissions; pull-requests/contents write only in a job that runs `invoke comment` and
-    nothing else (the training code never runs with a token that may write)."""
+    nothing else, or in the release and promote jobs, which train nothing; packages: write only there."""
 
     permissions = job.get("permissions")
 
     assert isinstance(permissions, dict), f"{name} must declare its permissions"
     writes = {scope for scope, level in permissions.items() if level == "write"}
-    if writes & COMMENT_WRITES:
+    delivers = (workflow, name) in {("cml.yaml", "release"), ("promote.yaml", "promote")}
+    if delivers:
+        assert writes == RELEASE_WRITES
+        assert "train" not in invoked_tasks(job)
+    elif writes & COMMENT_WRITES:
         assert invoked_tasks(job) == ["comment"]
+    # Besides the release: docker-train.yaml's publish job pushes the training image its smoke run passed.
+    assert "packages" not in writes or delivers or (workflow, name) == ("docker-train.yaml", "publish")
     assert permissions.get("actions") in (None, "read")
 
 
@@ -175,12 +184,17 @@ def test_every_install_is_constrained_by_the_lock_which_keys_the_pip_cache(workf
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=[path.name for path in WORKFLOWS])
 def test_superseded_pull_request_runs_are_cancelled(path):
-    """Each workflow has a concurrency group that cancels runs in progress (on PRs)."""
+    """Each workflow has a concurrency group that cancels runs in progress (on PRs); a workflow only run by hand
+    (promote.yaml) queues instead, so that no promotion stops halfway."""
+    workflow = load(path)
 
-    concurrency = load(path)["concurrency"]
+    concurrency = workflow["concurrency"]
 
     assert "github.workflow" in concurrency["group"]
-    assert concurrency["cancel-in-progress"] in (True, "${{ github.event_name == 'pull_request' }}")
+    if set(workflow["on"]) == {"workflow_dispatch"}:
+        assert concurrency["cancel-in-progress"] is False
+    else:
+        assert concurrency["cancel-in-progress"] in (True, "${{ github.event_name == 'pull_request' }}")
 
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
@@ -214,14 +228,66 @@ def test_cml_workflow_trains_read_only_and_comments_in_jobs_of_their_own():
     report, comment_pr, comment_commit = by_name["report"], by_name["comment-pr"], by_name["comment-commit"]
 
     assert workflow["on"]["push"]["branches"] == ["main"] and "pull_request" in workflow["on"]
-    assert set(by_name) == {"report", "comment-pr", "comment-commit"}
-    assert invoked_tasks(report) == ["data", "train", "baseline", "report"]
+    assert set(by_name) == {"report", "comment-pr", "comment-commit", "release"}
+    assert invoked_tasks(report) == ["data", "baseline", "train", "report"]
     assert report["permissions"] == {"contents": "read", "actions": "read"}
     assert report["steps"][0]["with"]["fetch-depth"] == 0
     assert comment_pr["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert comment_commit["permissions"] == {"contents": "write"}
     assert "github.event_name == 'pull_request'" in comment_pr["if"]
     assert "github.event_name == 'push'" in comment_commit["if"]
+
+
+def test_cml_release_runs_after_a_passed_report_on_pushes_to_main_only_and_checks_before_publishing():
+    """The release job needs `report`, runs only for a push to main whose report job succeeded, downloads the
+    report's files (model.pt among them), verifies the built image before `invoke release`, and logs in to the
+    registry only after both; the token reaches `invoke release` alone among run steps."""
+    path = ROOT / WORKFLOW_DIR / "cml.yaml"
+    by_name = dict(jobs(path))
+    release, report = by_name["release"], by_name["report"]
+    steps = release["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+
+    upload = next(step for step in report["steps"] if step.get("id") == "upload-report")
+    download = steps[uses.index("actions/download-artifact")]
+    with_token = [step.get("run") for step in steps if "GITHUB_TOKEN" in step.get("env", {})]
+
+    assert release["needs"] == "report"
+    assert release["if"] == (
+        "github.event_name == 'push' && github.ref == 'refs/heads/main' && needs.report.result == 'success'"
+    )
+    assert "artifacts/model.pt" in upload["with"]["path"].split()
+    assert download["with"] == {"name": "cml-report", "path": "artifacts"}
+    assert invoked_tasks(release) == ["build-infer", "verify-infer", "release", "push-release"]
+    assert uses.index("docker/login-action") > [step.get("run", "").split(" --")[0] for step in steps].index(
+        "invoke release"
+    )
+    assert with_token == ["invoke release --artifacts artifacts"]
+
+
+def test_docker_infer_no_longer_pushes_and_the_promote_input_reaches_the_task_through_env():
+    """docker-infer.yaml builds and smoke-runs the code-only image in one read-only job (the release job is the one
+    push of cml-infer); promote.yaml passes its `release` input through env:, never inside `run:`."""
+    infer = dict(jobs(ROOT / WORKFLOW_DIR / "docker-infer.yaml"))
+    promote = load(ROOT / WORKFLOW_DIR / "promote.yaml")
+    step = next(step for step in promote["jobs"]["promote"]["steps"] if step.get("run", "").startswith("invoke"))
+
+    assert list(infer) == ["check"] and infer["check"]["permissions"] == {"contents": "read"}
+    assert invoked_tasks(infer["check"]) == ["build-infer", "run-infer"]
+    assert set(promote["on"]) == {"workflow_dispatch"}
+    assert promote["on"]["workflow_dispatch"]["inputs"]["release"]["type"] == "string"
+    assert step["run"] == 'invoke promote --release "$RELEASE"'
+    assert step["env"]["RELEASE"] == "${{ inputs.release }}"
+
+
+def test_dependabot_updates_pip_docker_and_actions_weekly_in_groups():
+    """.github/dependabot.yml keeps the lock's inputs, the base images and the SHA-pinned actions current."""
+    config = load(ROOT / ".github" / "dependabot.yml")
+
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+
+    assert set(updates) == {"pip", "docker", "github-actions"}
+    assert all(update["schedule"]["interval"] == "weekly" and update["groups"] for update in updates.values())
 
 
 def test_cml_pulls_dvc_data_before_training_with_the_remote_secrets_on_that_step_alone():
@@ -301,8 +367,8 @@ def test_cml_comment_jobs_run_after_a_failed_gate_on_the_downloaded_report(job_n
 def test_baseline_is_the_pr_base_branch_or_the_pushed_commits_parent_through_env():
     """`invoke baseline` runs on PRs (the base branch) and pushes (the parent commit), told the ref via
     INVOKE_BASELINE_REF, not an expression in `run:`; it alone gets the token (to download the run artifact)
-    and, with `invoke data`, the DVC remote's credentials; it runs after training, and a baseline that cannot be
-    made does not fail the job."""
+    and, with `invoke data`, the DVC remote's credentials; it runs before training (which may reuse it), and a
+    baseline that cannot be made does not fail the job."""
     steps = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))["report"]["steps"]
 
     baseline = next(step for step in steps if step.get("run") == "invoke baseline")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from training.config import DataError
 from training.fingerprint import folder_fingerprint
+from training.inputs import note_read
 
 
 def data_version(dataset: str, *, fingerprint: str | None = None) -> dict:
@@ -60,6 +61,7 @@ def dvc_outs(dvc_file: Path) -> list[dict]:
 
     if not dvc_file.is_file():
         return []
+    note_read(dvc_file)
     try:
         content = yaml.safe_load(dvc_file.read_text(encoding="utf-8")) or {}
         outs = content.get("outs") or []

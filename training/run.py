@@ -22,6 +22,7 @@ from training.config import TrainConfig, UsageError
 from training.data import Splits
 from training.data_version import data_version
 from training.distributed import SINGLE, World, join_world, leave_world
+from training.inputs import inputs_digest, loaded_modules, run_inputs
 from training.loop import EpochStats, TrainResult, evaluate, train_model
 from training.sidecar import ForkedSidecar, InProcessSidecar
 
@@ -199,6 +200,8 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
         metrics |= {"history": history, "best_epoch": result.best_epoch}
         duration_s = time.perf_counter() - started
         metrics["run"] = run_facts(config, splits, result, epochs, world, device, versions, duration_s)
+        metrics["run"]["inputs"] = measured_inputs(config, epochs, metrics["run"], sidecar.loaded)
+        metrics["run"]["inputs_digest"] = inputs_digest(metrics["run"]["inputs"])
         write_json(Path(config.out) / "metrics.json", metrics)  # last: its presence means a complete set
         print(
             f"test accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f} "
@@ -206,6 +209,21 @@ def _run(config: TrainConfig, sidecar: ForkedSidecar | InProcessSidecar, device:
             file=sys.stderr,
         )
     return EXIT_INTERRUPTED if result.interrupted else 0
+
+
+def measured_inputs(config: TrainConfig, epochs: int, facts: dict, sidecar_modules: list[tuple[str, str]]) -> dict:
+    """`run.inputs`: what this process and the sidecar loaded, and the resolved settings (see training.inputs).
+    Where the artifacts go is no input; the epochs are the resolved count, not 0 for "the default"."""
+    resolved = {key: value for key, value in asdict(config).items() if key != "out"} | {"epochs": epochs}
+    return run_inputs(
+        modules=[*loaded_modules(), *sidecar_modules],
+        config=resolved,
+        data_version=facts["data_version"],
+        torch_build=str(torch.__version__),
+        device=facts["device"],
+        world_size=facts["world_size"],
+        threads=facts["threads"],
+    )
 
 
 def save_model(

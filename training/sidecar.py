@@ -27,6 +27,7 @@ class InProcessSidecar:
     def __init__(self, load_kwargs: dict) -> None:
         self._load_kwargs = load_kwargs
         self._job: dict | None = None
+        self.loaded: list[tuple[str, str]] = []  # the same process: its modules are in sys.modules already
 
     def splits(self):
         from training.data import load_splits
@@ -58,6 +59,7 @@ class ForkedSidecar:
         )
         self._process.start()
         child_conn.close()
+        self.loaded: list[tuple[str, str]] = []  # (name, file) of the child's modules, sent with the reports
 
     def splits(self):
         return mapped_again(self._receive())
@@ -66,7 +68,8 @@ class ForkedSidecar:
         self._conn.send(job)
 
     def reports(self) -> dict:
-        return self._receive()
+        metrics, self.loaded = self._receive()
+        return metrics
 
     def close(self) -> None:
         """Let the child go (it exits when the pipe closes); never leave it behind."""
@@ -114,7 +117,11 @@ def _serve(conn, parent_end, load_kwargs: dict) -> None:
         conn.send(("ok", by_reference(load_splits(**load_kwargs))))
         warm_up()
         job = conn.recv()
-        conn.send(("ok", write_reports(**job)))
+        metrics = write_reports(**job)
+        # What this process imported (the data and report code) counts as a training input too: training.inputs.
+        from training.inputs import loaded_modules
+
+        conn.send(("ok", (metrics, loaded_modules())))
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass  # the training process needs no (more) from us: another rank, an interrupted run, an early error
     except DataError as exc:

@@ -1,0 +1,1 @@
+"""Delivering a trained model: verify, package and release what a merge ships."""
