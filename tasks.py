@@ -7,11 +7,13 @@ No torch import here, so listing stays instant.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from invoke import Context, Exit, UnexpectedExit
@@ -26,22 +28,39 @@ from commands.docker import (
     buildx_version_command,
     docker_info_command,
     engine_unreachable_message,
+    git_commit,
     git_short_sha,
     image_inspect_command,
+    image_label_command,
     image_missing_message,
     image_ref,
     push_command,
     push_target_problem,
+    retag_remote_command,
     run_infer_command,
     run_train_command,
+    tag_command,
 )
 from commands.flags import float_flag, int_flag
+from commands.history import dashboard_command, history_command
 from commands.lock import lock_command
 from commands.predict import default_model, predict_command
+from commands.release import image_repository, production_command, promote_command, release_command
 from commands.report import baseline_command, report_command
 from commands.samples import sample_model_command
 from commands.train import EXIT_RETRAIN, REUSE_MODES, reuse_command, torchrun_env, train_command
 from commands.typed_tasks import adapt_invoke, task
+from commands.verify import verify_command
+from delivery.image import (
+    NOT_PUBLISHED,
+    NOTHING_NEW,
+    RECORD_NAME,
+    UNRELEASED,
+    VERSION_LABEL,
+    file_sha256,
+    image_labels,
+    read_release_record,
+)
 
 # The interpreter invoke runs under: `venv/bin/invoke train` trains with the venv's packages
 # even when the venv is not activated (a bare `python` would be whatever PATH finds first).
@@ -225,6 +244,8 @@ def predict(
         "is significant (default from invoke.yaml; 1 turns it off)",
         "alpha": "gate: significance level of the paired test for --max-drop (default from invoke.yaml: 0.05)",
         "allow_interrupted": "gate: accept an interrupted training run (default from invoke.yaml: fail it)",
+        "max_drift": "gate: fail when accuracy is more than this below one of the history's recent releases, and "
+        "significantly so (default from invoke.yaml: report.max_drift; 1 turns it off)",
     }
 )
 def report(
@@ -235,6 +256,7 @@ def report(
     max_drop: float | None = None,
     alpha: float | None = None,
     allow_interrupted: bool = False,
+    max_drift: float | None = None,
 ) -> None:
     """Write <artifacts>/report.md, compared with the baseline, and apply the quality gate (exit 3 when it fails)."""
     cfg = c.config
@@ -250,6 +272,11 @@ def report(
             max_drop=float_flag("max-drop", max_drop, cfg, "report.max_drop"),
             alpha=float_flag("alpha", alpha, cfg, "report.alpha"),
             allow_interrupted=allow_interrupted or cfg.report.allow_interrupted,
+            production_if_exists=cfg.production.out,
+            release_max_drop=float_flag("max-drop", None, cfg, "release.max_drop"),
+            history_if_exists=cfg.history.out,
+            max_drift=float_flag("max-drift", max_drift, cfg, "report.max_drift"),
+            drift_window=int_flag("drift-window", None, cfg, "report.drift_window"),
             python=PYTHON,
         ),
     )
@@ -319,6 +346,134 @@ def comment(c: Context, report: str = "", title: str = "", target: str = "", str
     )
 
 
+@task(
+    help={
+        "artifacts": "the run to release: model.pt, metrics.json, predictions.csv (default from invoke.yaml)",
+        "out": "the bundle folder: the assets, notes.md, release.json (default from invoke.yaml: release)",
+        "plan": "look up the next tag and the promotion decision and write the bundle; publish nothing",
+        "dry": "publish nothing: write the bundle and say what would be published (also without a token)",
+        "max_drop": "promotion: largest drop vs production that is still promoted when significant "
+        "(default from invoke.yaml: release.max_drop)",
+        "alpha": "promotion: significance level of the paired test (default from invoke.yaml: report.alpha)",
+    }
+)
+def release(
+    c: Context,
+    artifacts: str = "",
+    out: str = "",
+    plan: bool = False,
+    dry: bool = False,
+    max_drop: float | None = None,
+    alpha: float | None = None,
+) -> None:
+    """Publish the run as GitHub release model-v<N>, production unless worse than production (docs/ci.md)."""
+    cfg = c.config
+    run_checked(
+        c,
+        "release",
+        lambda: release_command(
+            python=PYTHON,
+            artifacts=artifacts or cfg.artifacts,
+            out=out or cfg.release.out,
+            image=image_repository(
+                registry=cfg.docker.registry, namespace=cfg.docker.namespace, name=cfg.docker.infer_image
+            ),
+            max_drop=float_flag("max-drop", max_drop, cfg, "release.max_drop"),
+            alpha=float_flag("alpha", alpha, cfg, "report.alpha"),
+            plan=plan,
+            dry=dry,
+        ),
+    )
+
+
+@task(help={"out": "where to save them (default from invoke.yaml: production.out)"})
+def production(c: Context, out: str = "") -> None:
+    """The production release's metrics.json and predictions.csv, for the report's "Production:" line."""
+    c.run(production_command(python=PYTHON, out=out or c.config.production.out), echo=True, pty=False)
+
+
+@task(
+    help={
+        "release": "the release tag to make production again, model-v<N>",
+        "dry": "say what would move; move nothing",
+    }
+)
+def promote(c: Context, release: str = "", dry: bool = False) -> None:
+    """Rollback without retraining: release model-v<N> becomes production, and its image the `latest` tag."""
+    cfg = c.config.docker
+    with usage_errors("promote"):
+        if not release:
+            raise ValueError("--release is required, e.g. --release model-v6")
+        command = promote_command(python=PYTHON, release=release, dry=dry)
+    c.run(command, echo=True, pty=False)
+    if not dry:
+        repository = image_repository(registry=cfg.registry, namespace=cfg.namespace, name=cfg.infer_image)
+        # The image that release was pushed as, unchanged: only the tag moves (no rebuild, no pull).
+        c.run(retag_remote_command(f"{repository}:{release}", f"{repository}:latest"), echo=True, pty=False)
+
+
+@task(
+    help={
+        "artifacts": "the run: metrics.json and predictions.csv (default from invoke.yaml)",
+        "model": "checkpoint to serve with python -m inference (default: ARTIFACTS/model.pt)",
+        "tag": "serve with this inference image instead (its baked-in model; the samples mounted at /inputs)",
+        "in_image": "serve with the image `invoke build-infer` built for this commit (name:short sha)",
+    }
+)
+def verify_infer(c: Context, artifacts: str = "", model: str = "", tag: str = "", in_image: bool = False) -> None:
+    """Serving matches training: predict the run's test split through inference, compare with predictions.csv."""
+    cfg = c.config
+    run_checked(
+        c,
+        "verify-infer",
+        lambda: verify_command(
+            python=PYTHON,
+            artifacts=artifacts or cfg.artifacts,
+            model=model,
+            tag=tag or (_image(c, cfg.docker.infer_image, "") if in_image else ""),
+        ),
+    )
+
+
+@task(
+    help={
+        "from_": "build it from this folder of run artifact folders (one per run, as `invoke train --artifacts` "
+        "writes them), ordered by when they were trained: no token needed (default: the GitHub releases)",
+        "out": "the history folder (default from invoke.yaml: history.out)",
+        "releases": "how many of the last releases (or runs) to keep (default from invoke.yaml: history.releases)",
+    }
+)
+def history(c: Context, from_: str = "", out: str = "", releases: int | None = None) -> None:
+    """Fetch main's last releases' metrics and predictions into history/ (for the report's history and drift rule)."""
+    cfg = c.config
+    run_checked(
+        c,
+        "history",
+        lambda: history_command(
+            out=out or cfg.history.out,
+            releases=int_flag("releases", releases, cfg, "history.releases"),
+            source=from_,
+            python=PYTHON,
+        ),
+    )
+
+
+@task(
+    help={
+        "history": "the history folder to draw (default from invoke.yaml: history.out)",
+        "out": "where the page goes (default from invoke.yaml: history.site)",
+    }
+)
+def dashboard(c: Context, history: str = "", out: str = "") -> None:
+    """Write the history's static page (site/index.html): accuracy, per-class F1, training time, the releases."""
+    cfg = c.config
+    c.run(
+        dashboard_command(history=history or cfg.history.out, out=out or cfg.history.site, python=PYTHON),
+        echo=True,
+        pty=False,
+    )
+
+
 @task(help={"quick": "leave out tests marked slow", "pytest_args": "extra arguments passed to pytest"})
 def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
     """Run the test suite."""
@@ -329,13 +484,13 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
     help={
         "runs": "timed runs of each training command, alternating (default from invoke.yaml: 5)",
         "out": "scratch directory (default from invoke.yaml: .bench)",
-        "case": "digits (training and inference), folder (the folder cache on a generated RGB folder) or all "
-        "(default from invoke.yaml: all)",
+        "case": "digits (training and inference), folder (the folder cache on a generated RGB folder), all (both), "
+        "or setup (the README's install line, pip against uv, cold and warm) (default from invoke.yaml: all)",
         "folder-images": "PNGs in the folder case's generated folder (default from invoke.yaml: 20000)",
     }
 )
 def bench(c: Context, runs: int | None = None, out: str = "", case: str = "", folder_images: int | None = None) -> None:
-    """Time training against a bare script, and inference against a bare loop; print the ratios."""
+    """Time training against a bare script and inference against a bare loop (or the set-up); print the ratios."""
     with usage_errors("bench"):
         commands = bench_commands(
             runs=int_flag("runs", runs, c.config, "bench.runs"),
@@ -362,7 +517,7 @@ def lint(c: Context) -> None:
     }
 )
 def lock(c: Context, upgrade: bool = False, upgrade_package: str = "") -> None:
-    """Regenerate requirements.lock (every transitive dependency pinned) from requirements.txt and -dev.txt."""
+    """Regenerate requirements.lock (every transitive dependency pinned) from requirements.txt and -dev.txt, with uv."""
     c.run(lock_command(upgrade=upgrade, upgrade_package=upgrade_package, python=PYTHON), echo=True, pty=False)
 
 
@@ -379,7 +534,7 @@ def sample_model(c: Context, out: str = "") -> None:
     }
 )
 def ci(c: Context, publish: bool = False, target: str = "") -> None:
-    """Run what CI runs, in order: lint, test, data, baseline, train (may reuse), report (comment with --publish)."""
+    """What CI runs, in order: lint, test, data, baseline, train (may reuse), production, history, report, comment."""
     problem = publish_problem(os.environ, target) if publish else ""
     if problem:  # now, not after minutes of linting, testing and training
         raise Exit(f"invoke ci: {problem}", code=2)
@@ -392,6 +547,16 @@ def ci(c: Context, publish: bool = False, target: str = "") -> None:
         # As in cml.yaml (continue-on-error): a base branch that cannot be trained leaves "no baseline".
         print("invoke ci: no baseline could be made; the report will say so", flush=True)
     train(c, reuse="auto")  # as in cml.yaml: the baseline's run is taken when nothing training reads changed
+    try:
+        production(c)
+    except UnexpectedExit:
+        # As in cml.yaml (continue-on-error): without the production release the report names none.
+        print("invoke ci: the production release could not be fetched; the report names none", flush=True)
+    try:
+        history(c)
+    except UnexpectedExit:
+        # As in cml.yaml (continue-on-error): no history (no token, no release): the report draws none.
+        print("invoke ci: no history of releases could be fetched; the report draws none", flush=True)
     try:
         report(c)
     finally:
@@ -435,7 +600,18 @@ def _host_user() -> str:
 
 
 def _build(
-    c: Context, *, dockerfile: str, name: str, tag: str, push: bool, platform: str, cache_from: str, cache_to: str
+    c: Context,
+    *,
+    dockerfile: str,
+    name: str,
+    tag: str,
+    push: bool,
+    platform: str,
+    cache_from: str,
+    cache_to: str,
+    extra_tags: list[str] | None = None,
+    build_contexts: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> None:
     cfg = c.config.docker
     index_url = cfg.torch_index_url
@@ -447,8 +623,94 @@ def _build(
         cache_from=cache_from or cfg.cache_from,
         cache_to=cache_to or cfg.cache_to,
         build_args={"TORCH_INDEX_URL": index_url} if index_url else None,
+        extra_tags=extra_tags or (),
+        build_contexts=build_contexts,
+        labels=labels,
     )
     c.run(command, echo=True, pty=False)
+
+
+# Beside --model: the folder handed to the build as Dockerfile.infer's `model` stage, holding only model.pt.
+MODEL_CONTEXT = ".model-context"
+
+
+def _model_context(model: Path, dry: bool) -> Path:
+    """A folder holding a copy of `model` named model.pt, and nothing else (so nothing else is sent)."""
+    folder = model.parent / MODEL_CONTEXT
+    if not dry:
+        folder.mkdir(exist_ok=True)
+        shutil.copyfile(model, folder / "model.pt")
+    return folder
+
+
+def _created() -> str:
+    """The image's `created` label: now (UTC, RFC 3339), or SOURCE_DATE_EPOCH's time when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch and not epoch.isdigit():
+        raise ValueError(f"SOURCE_DATE_EPOCH={epoch!r}: expected whole seconds since 1970")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _infer_refs(c: Context, tags: list[str]) -> list[str]:
+    """The inference image's full names (registry/namespace/name from invoke.yaml) with each of `tags`."""
+    cfg = c.config.docker
+    return [image_ref(registry=cfg.registry, namespace=cfg.namespace, name=cfg.infer_image, tag=t) for t in tags]
+
+
+def _source() -> str:
+    """The repository's URL for the `source` label, from GitHub's environment; "" elsewhere."""
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    server = os.environ.get("GITHUB_SERVER_URL", "") or "https://github.com"
+    return f"{server.rstrip('/')}/{repository}" if repository else ""
+
+
+def _build_infer(
+    c: Context, *, model: str, release: str, tag: str, push: bool, platform: str, cache_from: str, cache_to: str
+) -> None:
+    """Build Dockerfile.infer around `model` (its `model` stage replaced), labelled from the metrics.json beside
+    it; with `release` (a bundle folder), as that release: its version label and its image tags too."""
+    cfg = c.config.docker
+    with usage_errors("build-infer"):
+        record = read_release_record(Path(release) / RECORD_NAME) if release else {}
+        model_path = Path(model or record.get("model", ""))
+        if not model_path.is_file():
+            raise ValueError(f"--model {model_path}: no such file (the checkpoint the image is to serve)")
+        metrics_path = model_path.parent / "metrics.json"
+        try:
+            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{metrics_path}: cannot read it beside --model ({exc}): the image's labels") from None
+        sha256 = file_sha256(model_path)
+        released = record.get("model_sha256")
+        if released and released != sha256:
+            raise ValueError(
+                f"--model {model_path} (sha256 {sha256[:12]}) is not the model {record['tag']} releases"
+                f" (sha256 {released[:12]}, {Path(release) / RECORD_NAME})"
+            )
+        labels = image_labels(
+            metrics,
+            release_tag=record.get("tag", UNRELEASED),
+            model_sha256=sha256,
+            source=_source(),
+            revision=git_commit(),
+            created=_created(),
+        )
+    image = _image(c, cfg.infer_image, tag)
+    extra = _infer_refs(c, (record.get("image") or {}).get("tags") or [])
+    _build(
+        c,
+        dockerfile="Dockerfile.infer",
+        name=cfg.infer_image,
+        tag=tag,
+        push=push,
+        platform=platform,
+        cache_from=cache_from,
+        cache_to=cache_to,
+        extra_tags=[ref for ref in dict.fromkeys(extra) if ref != image],
+        build_contexts={"model": str(_model_context(model_path, c.config.run.dry))},
+        labels=labels,
+    )
 
 
 BUILD_HELP = {
@@ -469,13 +731,32 @@ def build_train(
     _build(c, dockerfile="Dockerfile.train", name=c.config.docker.train_image, **flags)
 
 
-@task(pre=[docker_available, buildx_available], help=BUILD_HELP)
+BUILD_INFER_HELP = {
+    **BUILD_HELP,
+    "model": "checkpoint to build into the image, labelled from the metrics.json beside it (default: "
+    "samples/model.pt, unlabelled; with --release: release.json's model)",
+    "release": "bundle folder with the release.json `invoke release` wrote: the image is labelled and tagged as "
+    "that release, model-v<N> (default: none, version label `unreleased`)",
+}
+
+
+@task(pre=[docker_available, buildx_available], help=BUILD_INFER_HELP)
 def build_infer(
-    c: Context, tag: str = "", push: bool = False, platform: str = "", cache_from: str = "", cache_to: str = ""
+    c: Context,
+    tag: str = "",
+    push: bool = False,
+    platform: str = "",
+    cache_from: str = "",
+    cache_to: str = "",
+    model: str = "",
+    release: str = "",
 ) -> None:
-    """Build the inference image (Dockerfile.infer) with docker buildx."""
+    """Build the inference image (Dockerfile.infer) with docker buildx, serving samples/model.pt or --model."""
     flags = {"tag": tag, "push": push, "platform": platform, "cache_from": cache_from, "cache_to": cache_to}
-    _build(c, dockerfile="Dockerfile.infer", name=c.config.docker.infer_image, **flags)
+    if model or release:
+        _build_infer(c, model=model, release=release, **flags)
+    else:
+        _build(c, dockerfile="Dockerfile.infer", name=c.config.docker.infer_image, **flags)
 
 
 @task(
@@ -554,3 +835,51 @@ def push_train(c: Context, tag: str = "") -> None:
 def push_infer(c: Context, tag: str = "") -> None:
     """Push the inference image already built (and smoke-run) here, as it is: no rebuild (`docker login` first)."""
     _push(c, c.config.docker.infer_image, tag)
+
+
+def _built_version(c: Context, image: str, build_task: str) -> str:
+    """The version label `image` (a local image) was built with; "" when it has none. Stops when it is missing."""
+    result = c.run(image_label_command(image, VERSION_LABEL), echo=True, hide=True, warn=True, pty=False)
+    if result.failed:
+        raise Exit(image_missing_message(image, build_task), code=2)
+    version = result.stdout.strip()
+    return "" if version == "<no value>" else version
+
+
+@task(
+    pre=[docker_available],
+    help={"release": "bundle folder holding the release.json `invoke release` wrote (default from invoke.yaml)"},
+)
+def push_release(c: Context, release: str = "") -> None:
+    """Push the inference image built and verified here under the release's tags: model-v<N>, the short sha, and
+    latest when promoted (`docker login` first)."""
+    cfg = c.config.docker
+    folder = Path(release or c.config.release.out)
+    with usage_errors("push-release"):
+        record = read_release_record(folder / RECORD_NAME)
+    tag, status = record["tag"], record["status"]
+    if status in NOTHING_NEW:
+        print(f"push-release: {status} as {tag}: nothing new released, so nothing pushed")
+        return
+    if status in NOT_PUBLISHED:
+        print(f"push-release: {tag} is {status}, not published: nothing pushed")
+        return
+    image = _image(c, cfg.infer_image, "")
+    targets = _infer_refs(c, record["image"]["tags"])
+    problem = push_target_problem(targets[0])
+    if problem:
+        raise Exit(problem, code=2)
+    built = _built_version(c, image, f"build-infer --model {record['model']} --release {folder}")
+    if built != tag and not c.config.run.dry:
+        # The release took another number than the build was labelled with (a merge racing for model-v<N>
+        # took it), or the image was built before the release: same layers, new labels.
+        print(
+            f"push-release: {image} is labelled {built or 'without a version'}, the release is {tag}: rebuilding "
+            "with its labels (the layers come from the build cache)"
+        )
+        buildx_available(c)
+        flags = {"tag": "", "push": False, "platform": "", "cache_from": "", "cache_to": ""}
+        _build_infer(c, model=record["model"], release=str(folder), **flags)
+    for target in targets:
+        c.run(tag_command(image, target), echo=True, pty=False)
+        c.run(push_command(target), echo=True, pty=False)

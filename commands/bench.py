@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-CASES = ("all", "digits", "folder")
+CASES = ("all", "digits", "folder", "setup")
 
 
 def bench_commands(
@@ -12,7 +12,8 @@ def bench_commands(
 ) -> list[str]:
     """The benchmark commands of `case`: "digits" (training against the bare script, then inference against a
     bare loop on the model just trained), "folder" (training through the folder cache against torchvision's
-    ImageFolder + DataLoader on a generated RGB folder), or "all" of them."""
+    ImageFolder + DataLoader on a generated RGB folder), "all" of those two, or "setup" (the README's install
+    line in fresh venvs, pip against uv, cold and warm: several GB of venvs, so only when asked for)."""
     if case not in CASES:
         raise ValueError(f"--case {case}: choose from {', '.join(CASES)}")
     commands = []
@@ -25,4 +26,6 @@ def bench_commands(
         commands.append(
             shlex.join([python, "benchmarks/bench_folder.py", "--images", str(folder_images), "--out", out])
         )
+    if case == "setup":
+        commands.append(shlex.join([python, "benchmarks/bench_setup.py", "--out", out]))
     return commands

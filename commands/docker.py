@@ -82,6 +82,15 @@ def git_short_sha(cwd: str | None = None) -> str:
     return sha if result.returncode == 0 and sha else UNVERSIONED_TAG
 
 
+def git_commit(cwd: str | None = None) -> str:
+    """The checkout's full commit hash (an image's `revision` label), or "" outside a git checkout."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=False)
+    except OSError:  # no git at all
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
 def image_ref(*, registry: str, namespace: str, name: str, tag: str) -> str:
     """`registry/namespace/name:tag`; with no namespace the image is local only: `name:tag`.
 
@@ -102,18 +111,31 @@ def build_command(
     cache_from: str = "",
     cache_to: str = "",
     build_args: Mapping[str, str] | None = None,
+    extra_tags: Iterable[str] = (),
+    build_contexts: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
     """`docker buildx build` of one Dockerfile.
 
     Without `push` the image is loaded into the local engine (`--load`) so it can be
     run next; buildx's container driver, which CI uses for the GitHub Actions cache,
     would otherwise keep it in its build cache only.
+
+    `extra_tags` name the same image again (`--tag` each); `build_contexts` ({name: folder}) replace the
+    Dockerfile's stage of that name (`--build-context name=path`: Dockerfile.infer's `model`); `labels` are set
+    on the image (`--label key=value`, in key order so the command reads the same every time).
     """
     args = ["docker", "buildx", "build", "--file", dockerfile, "--tag", image]
+    for extra in extra_tags:
+        args += ["--tag", extra]
     if platform:
         args += ["--platform", platform]
+    for name, path in (build_contexts or {}).items():
+        args += ["--build-context", f"{name}={path}"]
     for key, value in (build_args or {}).items():
         args += ["--build-arg", f"{key}={value}"]
+    for key, value in sorted((labels or {}).items()):
+        args += ["--label", f"{key}={value}"]
     if cache_from:
         args += ["--cache-from", cache_from]
     if cache_to:
@@ -130,6 +152,25 @@ def push_command(image: str) -> str:
     registry gets the image that passed its smoke run, not one that should be the same.
     """
     return shlex.join(["docker", "push", image])
+
+
+def tag_command(source: str, target: str) -> str:
+    """`docker tag`: one more name for an image already in the local engine (nothing is built or pulled)."""
+    return shlex.join(["docker", "tag", source, target])
+
+
+def retag_remote_command(source_ref: str, target_ref: str) -> str:
+    """Point the registry tag `target_ref` at the image `source_ref` already names there: no rebuild, no pull.
+
+    `docker buildx imagetools create` copies the manifest (the multi-platform index too) registry-side, so the
+    moved tag names exactly the image that was pushed, digest for digest (what a rollback of `latest` needs).
+    """
+    return shlex.join(["docker", "buildx", "imagetools", "create", "--tag", target_ref, source_ref])
+
+
+def image_label_command(image: str, label: str) -> str:
+    """`docker image inspect` printing one label of a local image (docker prints `<no value>` when it is unset)."""
+    return shlex.join(["docker", "image", "inspect", "--format", f'{{{{ index .Config.Labels "{label}" }}}}', image])
 
 
 def push_target_problem(image: str) -> str:

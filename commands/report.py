@@ -17,6 +17,11 @@ def report_command(
     max_drop: float | None = None,
     alpha: float | None = None,
     allow_interrupted: bool = False,
+    production_if_exists: str = "",
+    release_max_drop: float | None = None,
+    history_if_exists: str = "",
+    max_drift: float | None = None,
+    drift_window: int | None = None,
     python: str = "python",
 ) -> str:
     """`python -m reporting render ...`; a gate rule left at None is not applied, alpha None is its default."""
@@ -33,6 +38,16 @@ def report_command(
         args += ["--alpha", f"{alpha:g}"]
     if allow_interrupted:
         args.append("--allow-interrupted")
+    if production_if_exists:
+        args += ["--production-if-exists", production_if_exists]
+    if release_max_drop is not None:
+        args += ["--release-max-drop", f"{release_max_drop:g}"]
+    if history_if_exists:
+        args += ["--history-if-exists", history_if_exists]
+    if max_drift is not None:
+        args += ["--max-drift", f"{max_drift:g}"]
+    if drift_window is not None:
+        args += ["--drift-window", str(drift_window)]
     return shlex.join(args)
 
 

@@ -7,7 +7,9 @@ Torch is imported only once the arguments and the input have been checked, so
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from core.argtypes import at_least
@@ -19,6 +21,11 @@ from inference.output import OUTPUT_SUFFIXES, format_table, prediction_rows, wri
 EXIT_OK = 0
 EXIT_SKIPPED = 1  # some images could not be read; the rest were predicted
 EXIT_USAGE = 2  # bad flags or bad input: nothing predicted
+
+# --model's default: the first of these paths (separated by os.pathsep, ":" as in PATH) that is a file. The
+# inference image sets CML_MODEL=/artifacts/model.pt:/opt/model/model.pt: a mounted model, else its baked one.
+MODEL_ENV = "CML_MODEL"
+FALLBACK_MODEL = "artifacts/model.pt"  # without CML_MODEL: where `invoke train` writes
 
 DESCRIPTION = """\
 Predict labels for images with a model trained by `python -m training`.
@@ -36,6 +43,9 @@ EPILOG = f"""\
 image types: {" ".join(IMAGE_SUFFIXES)}
 output: a table on stdout; --output FILE.csv (columns input,prediction,confidence,
   then top2,top2_confidence,... with --top-k) or FILE.json (a list of objects with the same keys).
+model: --model PATH; without it the first file among CML_MODEL's paths (":"-separated, as PATH), else
+  artifacts/model.pt. The inference image sets CML_MODEL=/artifacts/model.pt:/opt/model/model.pt: a model
+  mounted at /artifacts wins over the one built into the image.
 exit status: 0 all predicted; 1 some images were unreadable (each named in a warning,
   the rest predicted and written); 2 bad flags or input (one-line error, nothing predicted).
 """
@@ -58,9 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--input", required=True, metavar="PATH", help="an image, a folder of images, or a .npy array")
-    parser.add_argument(
-        "--model", default="artifacts/model.pt", metavar="PATH", help="checkpoint (default: artifacts/model.pt)"
-    )
+    parser.add_argument("--model", metavar="PATH", help=f"checkpoint (default: {default_model_help()})")
     parser.add_argument("--output", metavar="FILE", help="also write the predictions to FILE (.csv or .json)")
     parser.add_argument("--batch-size", type=at_least(1), default=256, metavar="N", help="images per forward pass")
     parser.add_argument("--top-k", type=at_least(1), default=1, metavar="K", help="also list the K-1 runners-up")
@@ -80,14 +88,37 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def model_candidates(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """The paths --model defaults to, in order: CML_MODEL's, else artifacts/model.pt."""
+    return [path for path in environ.get(MODEL_ENV, "").split(os.pathsep) if path] or [FALLBACK_MODEL]
+
+
+def default_model(environ: Mapping[str, str] = os.environ) -> str:
+    """The first candidate that is a file; the first one when none is (its error then names it)."""
+    candidates = model_candidates(environ)
+    return next((path for path in candidates if Path(path).is_file()), candidates[0])
+
+
+def default_model_help(environ: Mapping[str, str] = os.environ) -> str:
+    if MODEL_ENV not in environ:
+        return f"{FALLBACK_MODEL}; {MODEL_ENV}=PATH{os.pathsep}PATH... names others, the first that exists wins"
+    return f"the first that exists of {MODEL_ENV}'s {', '.join(model_candidates(environ))}"
+
+
 def run(args: argparse.Namespace) -> int:
     if args.output:
         check_output(args.output)
     source = resolve_input(args.input, recursive=args.recursive)
-    if not Path(args.model).is_file():
-        raise UsageError(f"{args.model}: no such checkpoint file (train one with `invoke train`, or pass --model)")
+    model = args.model or default_model()
+    if not Path(model).is_file():
+        candidates = model_candidates()
+        if args.model is None and len(candidates) > 1:
+            raise UsageError(
+                f"no checkpoint at any of {', '.join(candidates)} ({MODEL_ENV}): mount one or pass --model"
+            )
+        raise UsageError(f"{model}: no such checkpoint file (train one with `invoke train`, or pass --model)")
 
-    predictor = _load_predictor(args.model)
+    predictor = _load_predictor(model)
     if args.top_k > len(predictor.labels):
         raise UsageError(f"--top-k {args.top_k}: the model knows only {len(predictor.labels)} labels")
     samples = _noting_conversions(source.samples(predictor.input_size, predictor.channels))

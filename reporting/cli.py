@@ -14,6 +14,9 @@ from pathlib import Path
 
 from core.argtypes import between
 from core.atomic import write_text
+from delivery.history import HistoryError
+from delivery.history_section import history_for_report, pages_url
+from delivery.production import production_paragraph, read_production
 from reporting.baseline import BaselineError, BaselineInputError, no_baseline_reason, predictions_beside
 from reporting.baseline_cli import add_baseline_command
 from reporting.comment_cli import add_comment_command
@@ -85,6 +88,40 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="accept a run whose training was interrupted (fewer epochs than asked); by default it fails the gate",
     )
+    render.add_argument(
+        "--production-if-exists",
+        metavar="DIR",
+        help="the production release's files (`invoke production`): the report names it and warns when this run "
+        "would not be promoted after merging; a missing DIR means no production model",
+    )
+    render.add_argument(
+        "--release-max-drop",
+        type=fraction,
+        default=0.0,
+        metavar="Y",
+        help="the promotion rule's largest allowed drop against production (invoke.yaml release.max_drop; "
+        "default: %(default)s)",
+    )
+    render.add_argument(
+        "--history-if-exists",
+        metavar="DIR",
+        help="main's last releases (`invoke history`): the report draws them and the drift rule compares with "
+        "them; a missing DIR means no history",
+    )
+    render.add_argument(
+        "--max-drift",
+        type=fraction,
+        metavar="Z",
+        help="fail when accuracy is more than Z (0..1) below one of the history's last --drift-window releases "
+        "on the same test split, and significantly so (McNemar, Holm-corrected over them, at --alpha)",
+    )
+    render.add_argument(
+        "--drift-window",
+        type=int,
+        default=10,
+        metavar="N",
+        help="the drift rule compares with the history's last N comparable releases (default: %(default)s)",
+    )
     render.add_argument("--title", default="CML report", help="the report's heading (default: %(default)s)")
     render.set_defaults(handler=run_render)
 
@@ -93,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_render(args: argparse.Namespace, _env: Mapping[str, str]) -> int:
+def run_render(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     artifacts = Path(args.artifacts)
     out = Path(args.out) if args.out else artifacts / "report.md"
     metrics = load_metrics(artifacts / "metrics.json")
@@ -107,19 +144,41 @@ def run_render(args: argparse.Namespace, _env: Mapping[str, str]) -> int:
             baseline_predictions=predictions_if_any(args.baseline or args.baseline_if_exists),
             alpha=args.alpha,
         )
+    drift_rule, history_text = history_for_report(
+        metrics,
+        predictions_if_any(artifacts / "metrics.json"),
+        args.history_if_exists,
+        max_drift=args.max_drift,
+        window=args.drift_window,
+        alpha=args.alpha,
+        page_url=pages_url(env),
+    )
     gate = check_gate(
         metrics,
         comparison,
         min_accuracy=args.min_accuracy,
         max_drop=args.max_drop,
         allow_interrupted=args.allow_interrupted,
+        drift=drift_rule,
     )
+    production = read_production(Path(args.production_if_exists)) if args.production_if_exists else None
+    production_text = ""
+    if production is not None:
+        production_text = production_paragraph(
+            metrics,
+            predictions_if_any(artifacts / "metrics.json"),
+            production,
+            max_drop=args.release_max_drop,
+            alpha=args.alpha,
+        )
     text_report = artifacts / "classification_report.txt"
     report = render_report(
         metrics,
         title=args.title,
         comparison=comparison,
         no_baseline_reason=no_baseline_reason_text,
+        production=production_text,
+        history=history_text,
         gate=gate,
         classification_report=text_report.read_text(encoding="utf-8") if text_report.is_file() else None,
         images=images_beside(artifacts, out),
@@ -169,7 +228,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     env = os.environ if env is None else env
     try:
         return args.handler(args, env)
-    except (MetricsError, BaselineInputError) as exc:
+    except (MetricsError, BaselineInputError, HistoryError) as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:  # an output path that cannot be written, a file that cannot be read

@@ -133,11 +133,13 @@ def check_gate(
     min_accuracy: float | None = None,
     max_drop: float | None = None,
     allow_interrupted: bool = False,
+    drift: RuleResult | None = None,
 ) -> GateResult:
     """Every rule's outcome; a rule left at None (or at a value that can never fail) is off and says so."""
     rules = [
         check_min_accuracy(metrics["accuracy"], min_accuracy),
         check_max_drop(metrics["accuracy"], comparison, max_drop),
+        *([drift] if drift is not None else []),  # the drift rule against the history (delivery.history_drift)
     ]
     run = metrics.get("run") or {}
     if "epochs" in run:

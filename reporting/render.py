@@ -40,6 +40,8 @@ def render_report(
     classification_report: str | None = None,
     images: tuple[str, ...] = (),
     limit: int = MAX_REPORT_CHARS,
+    production: str = "",
+    history: str = "",
 ) -> str:
     """The whole report; `images` names the PNGs that sit beside it, linked by relative path only."""
     labels = [str(label) for label in metrics["labels"]]
@@ -49,6 +51,7 @@ def render_report(
         *([Section(gate_banner(gate))] if gate and gate.rules else []),
         *([Section(interrupted_warning(metrics["run"]))] if metrics.get("run", {}).get("interrupted") else []),
         Section(headline(metrics, comparison, no_baseline_reason)),
+        *([Section(production)] if production else []),
         *(
             [Section(what_changed_section(comparison), "What changed table")]
             if comparison and comparison.changes
@@ -57,6 +60,8 @@ def render_report(
         Section("### Per-class results\n\n" + per_class_section(metrics, labels, compared), "per-class table"),
         Section("### Confusion matrix\n\n" + confusion_section(metrics["confusion_matrix"], labels), "confusion table"),
     ]
+    if history:  # main's releases and this run (delivery.history_section): context, dropped before the curves
+        sections.append(Section(history, "history chart and table"))
     curves = curves_markdown(metrics.get("history", []))
     if curves:
         sections.append(Section("### Training curves\n\n" + curves + epoch_table(metrics), "training curves"))

@@ -8,6 +8,17 @@ artifacts; an artifact download answered with a 302 to a storage URL outside the
 GitHub's blob storage is), which needs no token and records whether one was sent anyway, and
 a 410 for an expired artifact. It is mounted under `/api/v3`, as on GitHub Enterprise, so
 `GITHUB_API_URL` must be honoured.
+
+It also speaks the releases API `delivery.github_releases` uses: releases created (a taken tag gets
+GitHub's 422 `already_exists`), listed newest first page by page, read by tag or id, edited (body,
+prerelease, make_latest); the latest release by GitHub's rule (the one make_latest marked, else the
+newest non-prerelease, non-draft; 404 when none). Assets are uploaded to the release's `upload_url`
+template, `{server}/api/uploads/repos/{o}/{r}/releases/{id}/assets{?name,label}` (GitHub Enterprise's
+form: PyGithub sends a token only to the API's own host under `/api/`, or to github.com's hosts), which
+the client must expand; a name already used gets 422 `already_exists`, and an upload answered with an
+injected failure that `apply_anyway` leaves GitHub's broken "starter" asset holding half the bytes.
+Assets are deleted, and downloaded as GitHub does: `Accept: application/octet-stream` on the asset's
+API URL is answered with a 302 to the same storage as the artifacts.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pytest_httpserver import HTTPServer
@@ -30,6 +42,9 @@ READ_TOKEN = "ghs_read_SECRET_0987654321"
 READ_ONLY_MESSAGE = "Resource not accessible by integration"
 WORKFLOW = "cml.yaml"
 STORAGE = "/storage"  # outside the API prefix: stands in for the signed blob-storage URL
+UPLOADS = "/api/uploads"  # where release assets are uploaded (GitHub Enterprise's path; uploads.github.com on .com)
+RELEASES_START = datetime(2025, 1, 1, tzinfo=UTC)  # the first release's created_at; each later one a minute on
+MAKE_LATEST = ("true", "false", "legacy")  # the values GitHub accepts for make_latest
 
 
 def zip_bytes(files: dict[str, str | bytes]) -> bytes:
@@ -64,6 +79,9 @@ class FakeGitHub:
     runs: list[dict[str, Any]] = field(default_factory=list)  # workflow runs, oldest first
     archives: dict[int, bytes] = field(default_factory=dict)  # artifact id -> zip
     storage_auth: list[str | None] = field(default_factory=list)  # Authorization header of each storage request
+    releases: list[dict[str, Any]] = field(default_factory=list)  # oldest first, as GitHub's JSON (with "assets")
+    asset_data: dict[int, bytes] = field(default_factory=dict)  # release asset id -> its stored bytes
+    latest_id: int | None = None  # the release make_latest marked, if any
     _next_id: int = 1000
 
     def __post_init__(self) -> None:
@@ -142,6 +160,41 @@ class FakeGitHub:
     def count(self, method: str, path_pattern: str = "") -> int:
         return sum(1 for m, path in self.requests if m == method and re.search(path_pattern, path))
 
+    # --- releases --------------------------------------------------------------------
+
+    def add_release(
+        self,
+        tag: str,
+        commit: str,
+        *,
+        assets: dict[str, bytes] | None = None,
+        prerelease: bool = False,
+        latest: bool | None = None,
+        body: str = "",
+    ) -> dict[str, Any]:
+        """A published release of `tag` at `commit` with uploaded `assets`. `latest`: None marks it latest as
+        GitHub's default `make_latest: true` does (not a prerelease), False leaves the mark, True marks it."""
+        make_latest = {None: "true", True: "true", False: "false"}[latest]
+        release = self._store_release(tag, commit, name=tag, body=body, prerelease=prerelease, make_latest=make_latest)
+        for name, data in (assets or {}).items():
+            self._store_asset(release, name, data, "application/octet-stream")
+        return release
+
+    def release(self, tag: str) -> dict[str, Any] | None:
+        """The stored release of `tag`, as the API shows it."""
+        return next((release for release in self.releases if release["tag_name"] == tag), None)
+
+    def assets(self, tag: str) -> dict[str, bytes]:
+        """The bytes of each asset of the release of `tag`, whatever its state (see its JSON for that)."""
+        release = self.release(tag)
+        assert release is not None, f"no release {tag}"
+        return {asset["name"]: self.asset_data[asset["id"]] for asset in release["assets"]}
+
+    def latest_tag(self) -> str | None:
+        """The tag of the release GitHub calls latest: make_latest's mark, else the newest full release."""
+        latest = self._latest()
+        return latest["tag_name"] if latest else None
+
     # --- the HTTP side ---------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
@@ -158,7 +211,7 @@ class FakeGitHub:
             return _json({"message": failure.message}, failure.status)
         if request.method != "GET" and token == READ_TOKEN:
             return _json({"message": READ_ONLY_MESSAGE, "documentation_url": "https://docs.github.com"}, 403)
-        response = self._route(request, path)
+        response = self._route(request, path, broken=failure is not None)
         return _json({"message": failure.message}, failure.status) if failure is not None else response
 
     def _take_failure(self, method: str, path: str) -> Failure | None:
@@ -174,10 +227,19 @@ class FakeGitHub:
         failure = self._take_failure(request.method, path)
         if failure is not None:
             return _json({"message": failure.message}, failure.status)
-        artifact_id = int(path.rsplit("/", 1)[-1])
-        if request.args.get("sig") != f"signed-{artifact_id}" or artifact_id not in self.archives:
+        blob_id = int(path.rsplit("/", 1)[-1])
+        if request.args.get("sig") != f"signed-{blob_id}":
             return _json({"message": "AuthenticationFailed"}, 403)
-        return Response(self.archives[artifact_id], status=200, content_type="application/zip")
+        if blob_id in self.archives:
+            return Response(self.archives[blob_id], status=200, content_type="application/zip")
+        if blob_id in self.asset_data:
+            return Response(self.asset_data[blob_id], status=200, content_type="application/octet-stream")
+        return _json({"message": "AuthenticationFailed"}, 403)
+
+    def _signed_storage(self, blob_id: int) -> Response:
+        """The API's 302 to the signed storage URL of an artifact's zip or a release asset."""
+        location = self.server.url_for(f"{STORAGE}/{blob_id}") + f"?sig=signed-{blob_id}"
+        return Response(status=302, headers={"Location": location})
 
     def _actions(self, request: Request, path: str) -> Response | None:
         repo = f"/repos/{REPOSITORY}/actions"
@@ -203,13 +265,185 @@ class FakeGitHub:
                 return _json({"message": "Not Found"}, 404)
             if artifact["expired"]:
                 return _json({"message": "Artifact has expired"}, 410)
-            location = self.server.url_for(f"{STORAGE}/{artifact_id}") + f"?sig=signed-{artifact_id}"
-            return Response(status=302, headers={"Location": location})
+            return self._signed_storage(artifact_id)
         return None
 
-    def _route(self, request: Request, path: str) -> Response:
+    def _releases(self, request: Request, path: str, broken: bool) -> Response | None:
+        """The releases API; `broken`: the request fails after it takes effect (an upload leaves a starter)."""
+        repo = f"/repos/{REPOSITORY}"
+        method = request.method
+        if path == f"{repo}/releases":
+            if method == "GET":
+                return self._page(request, list(reversed(self.releases)))
+            if method == "POST":
+                return self._create_release(request.get_json())
+        if method == "GET" and path == f"{repo}/releases/latest":
+            latest = self._latest()
+            return _json(latest, 200) if latest else _json({"message": "Not Found"}, 404)
+        if method == "GET" and (match := re.fullmatch(rf"{repo}/releases/tags/(.+)", path)):
+            release = self.release(match[1])
+            return _json(release, 200) if release else _json({"message": "Not Found"}, 404)
+        if match := re.fullmatch(rf"{repo}/releases/(\d+)", path):
+            release = next((r for r in self.releases if r["id"] == int(match[1])), None)
+            if release is None:
+                return _json({"message": "Not Found"}, 404)
+            if method == "GET":
+                return _json(release, 200)
+            if method == "PATCH":
+                return self._update_release(release, request.get_json())
+        if match := re.fullmatch(rf"{repo}/releases/assets/(\d+)", path):
+            found = self._find_asset(int(match[1]))
+            if found is None:
+                return _json({"message": "Not Found"}, 404)
+            release, asset = found
+            if method == "GET":
+                wants_bytes = request.headers.get("Accept") == "application/octet-stream"
+                return self._signed_storage(asset["id"]) if wants_bytes else _json(asset, 200)
+            if method == "DELETE":
+                release["assets"].remove(asset)
+                del self.asset_data[asset["id"]]
+                return Response(status=204)
+        if method == "POST" and (match := re.fullmatch(rf"{UPLOADS}{repo}/releases/(\d+)/assets", path)):
+            return self._upload_asset(request, int(match[1]), broken)
+        return None
+
+    def _create_release(self, sent: dict[str, Any]) -> Response:
+        problem = self._release_problem(sent)
+        if problem:
+            return problem
+        if self.release(sent["tag_name"]) is not None:
+            return _validation_failed("Release", "tag_name")
+        release = self._store_release(
+            sent["tag_name"],
+            sent.get("target_commitish", "main"),
+            name=sent.get("name") or sent["tag_name"],
+            body=sent.get("body") or "",
+            prerelease=bool(sent.get("prerelease", False)),
+            draft=bool(sent.get("draft", False)),
+            make_latest=sent.get("make_latest", "true"),
+        )
+        return _json(release, 201)
+
+    def _update_release(self, release: dict[str, Any], sent: dict[str, Any]) -> Response:
+        problem = self._release_problem(sent)
+        if problem:
+            return problem
+        for key in ("tag_name", "name", "body", "draft", "prerelease", "target_commitish"):
+            if key in sent:
+                release[key] = sent[key]
+        self._mark_latest(release, sent.get("make_latest"))
+        return _json(release, 200)
+
+    @staticmethod
+    def _release_problem(sent: Any) -> Response | None:
+        """GitHub's 422 for a release body it cannot take."""
+        if not isinstance(sent, dict):
+            return _json({"message": "Problems parsing JSON"}, 400)
+        if "make_latest" in sent and sent["make_latest"] not in MAKE_LATEST:
+            return _json({"message": "Validation Failed", "errors": [{"field": "make_latest", "code": "invalid"}]}, 422)
+        return None
+
+    def _upload_asset(self, request: Request, release_id: int, broken: bool) -> Response:
+        release = next((r for r in self.releases if r["id"] == release_id), None)
+        if release is None:
+            return _json({"message": "Not Found"}, 404)
+        name = request.args.get("name", "")
+        if not name:
+            return _json({"message": "Bad Content-Length or name"}, 422)
+        if any(asset["name"] == name for asset in release["assets"]):
+            return _validation_failed("ReleaseAsset", "name")
+        data = request.get_data()
+        if broken:  # the connection to storage broke midway: GitHub keeps what it got as a "starter" asset
+            self._store_asset(release, name, data[: len(data) // 2], request.content_type or "", state="starter")
+            return _json({"message": "Bad Gateway"}, 502)
+        return _json(self._store_asset(release, name, data, request.content_type or ""), 201)
+
+    def _latest(self) -> dict[str, Any] | None:
+        def full(release: dict[str, Any]) -> bool:
+            return not (release["prerelease"] or release["draft"])
+
+        marked = next((r for r in self.releases if r["id"] == self.latest_id and full(r)), None)
+        return marked or next((r for r in reversed(self.releases) if full(r)), None)
+
+    def _mark_latest(self, release: dict[str, Any], make_latest: str | None) -> None:
+        if make_latest == "true" and not (release["prerelease"] or release["draft"]):
+            self.latest_id = release["id"]
+        elif make_latest == "legacy":
+            self.latest_id = None
+
+    def _find_asset(self, asset_id: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        return next(
+            ((release, asset) for release in self.releases for asset in release["assets"] if asset["id"] == asset_id),
+            None,
+        )
+
+    def _store_release(
+        self,
+        tag: str,
+        commit: str,
+        *,
+        name: str,
+        body: str,
+        prerelease: bool,
+        make_latest: str,
+        draft: bool = False,
+    ) -> dict[str, Any]:
+        release_id = self._new_id()
+        created = (RELEASES_START + timedelta(minutes=len(self.releases))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        api = f"{self.api_url}/repos/{REPOSITORY}/releases/{release_id}"
+        release = {
+            "id": release_id,
+            "node_id": f"RE_{release_id}",
+            "url": api,
+            "html_url": f"https://github.example/{REPOSITORY}/releases/tag/{tag}",
+            "assets_url": f"{api}/assets",
+            "upload_url": self.server.url_for(f"{UPLOADS}/repos/{REPOSITORY}/releases/{release_id}/assets")
+            + "{?name,label}",
+            "tarball_url": f"{self.api_url}/repos/{REPOSITORY}/tarball/{tag}",
+            "zipball_url": f"{self.api_url}/repos/{REPOSITORY}/zipball/{tag}",
+            "tag_name": tag,
+            "target_commitish": commit,
+            "name": name,
+            "body": body,
+            "draft": draft,
+            "prerelease": prerelease,
+            "created_at": created,
+            "published_at": None if draft else created,
+            "author": {"login": "github-actions[bot]", "type": "Bot"},
+            "assets": [],
+        }
+        self.releases.append(release)
+        self._mark_latest(release, make_latest)
+        return release
+
+    def _store_asset(
+        self, release: dict[str, Any], name: str, data: bytes, content_type: str, state: str = "uploaded"
+    ) -> dict[str, Any]:
+        asset_id = self._new_id()
+        asset = {
+            "id": asset_id,
+            "node_id": f"RA_{asset_id}",
+            "url": f"{self.api_url}/repos/{REPOSITORY}/releases/assets/{asset_id}",
+            "browser_download_url": f"https://github.example/{REPOSITORY}/releases/download/{release['tag_name']}/{name}",
+            "name": name,
+            "label": "",
+            "state": state,
+            "content_type": content_type,
+            "size": len(data),
+            "download_count": 0,
+            "created_at": release["created_at"],
+            "updated_at": release["created_at"],
+            "uploader": {"login": "github-actions[bot]", "type": "Bot"},
+        }
+        release["assets"].append(asset)
+        self.asset_data[asset_id] = data
+        return asset
+
+    def _route(self, request: Request, path: str, broken: bool = False) -> Response:
         repo = f"/repos/{REPOSITORY}"
         if request.method == "GET" and (answer := self._actions(request, path)) is not None:
+            return answer
+        if (answer := self._releases(request, path, broken)) is not None:
             return answer
         if match := re.fullmatch(rf"{repo}/issues/(\d+)/comments", path):
             number = int(match[1])
@@ -286,3 +520,9 @@ class FakeGitHub:
 
 def _json(data: Any, status: int) -> Response:
     return Response(json.dumps(data), status=status, content_type="application/json")
+
+
+def _validation_failed(resource: str, field: str) -> Response:
+    """GitHub's 422 for a name already taken (a release's tag, an asset's name)."""
+    errors = [{"resource": resource, "code": "already_exists", "field": field}]
+    return _json({"message": "Validation Failed", "errors": errors}, 422)

@@ -31,7 +31,7 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
 
 
-PROJECT = ("core", "training", "commands", "tasks.py", "invoke.yaml")  # what `invoke train` needs
+PROJECT = ("core", "training", "commands", "delivery", "tasks.py", "invoke.yaml")  # what `invoke train` needs
 
 
 def set_epochs(repo: Path, epochs: int) -> None:

@@ -62,3 +62,9 @@ def test_bench_all_ends_with_the_folder_case_and_rejects_unknown_cases() -> None
     assert bench_commands(runs=1, out=".bench")[-1].startswith("python benchmarks/bench_folder.py")
     with pytest.raises(ValueError, match="--case gpu"):
         bench_commands(runs=1, out=".bench", case="gpu")
+
+
+def test_bench_setup_case_runs_the_set_up_benchmark_alone_and_all_leaves_it_out() -> None:
+    """--case setup times the README's install line (venvs of several GB), so the default "all" does not."""
+    assert bench_commands(runs=3, out=".bench", case="setup") == ["python benchmarks/bench_setup.py --out .bench"]
+    assert not [command for command in bench_commands(runs=1, out=".bench") if "bench_setup" in command]

@@ -22,13 +22,18 @@ from commands.docker import (
     buildx_version_command,
     docker_info_command,
     engine_unreachable_message,
+    git_commit,
     git_short_sha,
+    image_label_command,
     image_ref,
     push_command,
     push_target_problem,
+    retag_remote_command,
     run_infer_command,
     run_train_command,
+    tag_command,
 )
+from delivery.image import file_sha256, release_image_tags
 
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 NO_ENGINE = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
@@ -76,6 +81,14 @@ def test_git_short_sha_outside_a_checkout_is_local(tmp_path):
     assert git_short_sha(cwd=str(tmp_path)) == "local"
 
 
+def test_git_commit_is_the_full_hash_and_empty_outside_a_checkout(tmp_path):
+    """The revision label is `git rev-parse HEAD` in full; outside a checkout there is none to give."""
+    expected = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+
+    assert git_commit(cwd=str(ROOT)) == expected.stdout.strip()
+    assert git_commit(cwd=str(tmp_path)) == ""
+
+
 @pytest.mark.parametrize(
     ("registry", "namespace", "expected"),
     [
@@ -115,6 +128,51 @@ def test_build_command_with_every_option():
         " --platform linux/amd64,linux/arm64"
         " --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128"
         " --cache-from type=gha,scope=infer --cache-to type=gha,mode=max,scope=infer --push ctx"
+    )
+
+
+def test_build_command_with_more_tags_a_named_context_and_labels():
+    """Every tag is a --tag, a named context replaces the stage of that name, and the labels come in key order
+    (the same command every time), quoted where they hold spaces."""
+    command = build_command(
+        dockerfile="Dockerfile.infer",
+        image="r/cml-infer:abc1234",
+        extra_tags=["r/cml-infer:model-v3", "r/cml-infer:latest"],
+        build_contexts={"model": "artifacts/.model-context"},
+        labels={"org.opencontainers.image.version": "model-v3", "org.cnai.model.accuracy": "0.99", "b": "two words"},
+    )
+
+    assert command == (
+        "docker buildx build --file Dockerfile.infer --tag r/cml-infer:abc1234 --tag r/cml-infer:model-v3"
+        " --tag r/cml-infer:latest --build-context model=artifacts/.model-context"
+        " --label 'b=two words' --label org.cnai.model.accuracy=0.99 --label org.opencontainers.image.version=model-v3"
+        " --load ."
+    )
+
+
+def test_tag_command_names_a_local_image_again():
+    """`docker tag SOURCE TARGET`: the built image gets its registry name, nothing is built or pulled."""
+    assert tag_command("cml-infer:abc1234", "ghcr.io/o/r/cml-infer:model-v3") == (
+        "docker tag cml-infer:abc1234 ghcr.io/o/r/cml-infer:model-v3"
+    )
+
+
+def test_retag_remote_command_moves_a_registry_tag_without_a_rebuild():
+    """A rollback points `latest` at the pushed model-v<N> image registry-side: imagetools create, target first."""
+    command = retag_remote_command("ghcr.io/o/r/cml-infer:model-v2", "ghcr.io/o/r/cml-infer:latest")
+
+    assert command == (
+        "docker buildx imagetools create --tag ghcr.io/o/r/cml-infer:latest ghcr.io/o/r/cml-infer:model-v2"
+    )
+
+
+def test_image_label_command_prints_one_label_of_a_local_image():
+    """The label is read with a Go template that indexes the label map (dots in the key need `index`)."""
+    command = image_label_command("cml-infer:abc1234", "org.opencontainers.image.version")
+
+    assert command == (
+        "docker image inspect --format '{{ index .Config.Labels \"org.opencontainers.image.version\" }}'"
+        " cml-infer:abc1234"
     )
 
 
@@ -210,7 +268,15 @@ def test_docker_available_stops_with_a_clear_message_without_an_engine():
 
 @pytest.mark.parametrize(
     "task",
-    [tasks.build_train, tasks.build_infer, tasks.run_train, tasks.run_infer, tasks.push_train, tasks.push_infer],
+    [
+        tasks.build_train,
+        tasks.build_infer,
+        tasks.run_train,
+        tasks.run_infer,
+        tasks.push_train,
+        tasks.push_infer,
+        tasks.push_release,
+    ],
     ids=lambda t: t.name,
 )
 def test_docker_tasks_check_the_engine_first(task):
@@ -394,6 +460,252 @@ def test_push_task_without_a_namespace_stops_before_pushing(fixed_sha):
     assert stopped.value.code == 2
     assert stopped.value.message == push_target_problem("cml-train:abc1234")
     c.run.assert_not_called()
+
+
+# The release image: `invoke build-infer --model [--release]` and `invoke push-release`.
+COMMIT = "abc1234" + "0" * 33
+IMAGE = "ghcr.io/octo/repo/cml-infer"
+RELEASE_ENV = {"SOURCE_DATE_EPOCH": "1767225600", "GITHUB_REPOSITORY": "octo/repo", "GITHUB_SERVER_URL": ""}
+
+
+@pytest.fixture
+def release_facts(fixed_sha, monkeypatch):
+    """The commit, build time and repository the release image's labels name, fixed."""
+    monkeypatch.setattr(tasks, "git_commit", lambda: COMMIT)
+    for name, value in RELEASE_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+def write_run(folder: Path, *, model_name: str = "model.pt") -> Path:
+    """A run folder with a (stand-in) checkpoint and its metrics.json: a cnn on the digits, 99.44% on 360."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model = folder / model_name
+    model.write_bytes(b"not really a checkpoint")
+    metrics = {"accuracy": 0.994444, "run": {"dataset": "digits", "model": "cnn"}}
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return model
+
+
+def write_release(folder: Path, model: Path, *, tag: str = "model-v3", commit: str = COMMIT) -> Path:
+    """release.json as `invoke release` writes it: published, `tag` on `commit`, promoted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {
+        "tag": tag,
+        "commit": commit,
+        "promoted": True,
+        "status": "published",
+        "model": str(model),
+        "model_sha256": file_sha256(model),
+        "image": {"tags": release_image_tags(tag, commit, promoted=True), "labels": {}},
+    }
+    (folder / "release.json").write_text(json.dumps(record))
+    return folder
+
+
+def release_labels(model: Path, version: str) -> str:
+    """The --label flags build-infer gives the image of `model` (write_run's) as release `version`."""
+    serving = "an unreleased model" if version == "unreleased" else version
+    return (
+        f" --label org.cnai.model.accuracy=0.994444 --label org.cnai.model.architecture=cnn"
+        f" --label org.cnai.model.dataset=digits --label org.cnai.model.format=pytorch"
+        f" --label org.cnai.model.sha256={file_sha256(model)} --label org.cnai.model.version={version}"
+        f" --label org.opencontainers.image.created=2026-01-01T00:00:00Z"
+        f" --label 'org.opencontainers.image.description=cml-infer serving {serving}: cnn on digits,"
+        " test accuracy 99.44%'"
+        f" --label org.opencontainers.image.revision={COMMIT}"
+        " --label org.opencontainers.image.source=https://github.com/octo/repo"
+        f" --label org.opencontainers.image.title=cml-infer --label org.opencontainers.image.version={version}"
+    )
+
+
+def test_build_infer_with_a_model_builds_it_in_labelled_as_unreleased(release_facts, tmp_path):
+    """--model PATH (any file name): a copy named model.pt in a folder of its own replaces the `model` stage, and
+    the labels come from the metrics.json beside it; without --release, version `unreleased`, one tag."""
+    model = write_run(tmp_path / "run", model_name="best.pt")
+    c = project_context()
+    c.config.docker.namespace = "Octo/Repo"
+
+    tasks.build_infer(c, model=str(model))
+
+    context = tmp_path / "run" / ".model-context"
+    c.run.assert_called_once_with(
+        f"docker buildx build --file Dockerfile.infer --tag {IMAGE}:abc1234 --build-context model={context}"
+        f"{release_labels(model, 'unreleased')} --load .",
+        echo=True,
+        pty=False,
+    )
+    assert sorted(path.name for path in context.iterdir()) == ["model.pt"]
+    assert (context / "model.pt").read_bytes() == model.read_bytes()
+
+
+def test_build_infer_with_a_release_tags_and_labels_it_as_that_release(release_facts, tmp_path):
+    """--release DIR: the version label is release.json's tag, and its image tags are added to the commit's
+    (each once)."""
+    model = write_run(tmp_path / "artifacts")
+    release = write_release(tmp_path / "release", model)
+    c = project_context()
+    c.config.docker.namespace = "Octo/Repo"
+
+    tasks.build_infer(c, model=str(model), release=str(release))
+
+    c.run.assert_called_once_with(
+        f"docker buildx build --file Dockerfile.infer --tag {IMAGE}:abc1234 --tag {IMAGE}:model-v3"
+        f" --tag {IMAGE}:latest --build-context model={tmp_path}/artifacts/.model-context"
+        f"{release_labels(model, 'model-v3')} --load .",
+        echo=True,
+        pty=False,
+    )
+
+
+def test_build_infer_refuses_a_model_the_release_does_not_name(release_facts, tmp_path):
+    """A --model whose sha256 is not release.json's stops with exit 2 and one line: no image labelled as a release
+    it does not serve."""
+    release = write_release(tmp_path / "release", write_run(tmp_path / "released"))
+    other = write_run(tmp_path / "other")
+    other.write_bytes(b"another checkpoint")
+    c = project_context()
+
+    with pytest.raises(Exit) as stopped:
+        tasks.build_infer(c, model=str(other), release=str(release))
+
+    assert stopped.value.code == 2 and "is not the model model-v3 releases" in stopped.value.message
+    c.run.assert_not_called()
+
+
+def test_dry_build_infer_with_model_and_release_prints_tags_and_labels(tmp_path):
+    """`invoke --dry build-infer --model PATH --release DIR`, as the release job runs it, prints the one build with
+    every tag and label, and copies nothing."""
+    model = write_run(tmp_path / "artifacts")
+    head, short = git_commit(cwd=str(ROOT)), git_short_sha(cwd=str(ROOT))
+    release = write_release(tmp_path / "release", model, commit=head)
+
+    done = run_invoke(
+        "--dry",
+        "build-infer",
+        "--model",
+        str(model),
+        "--release",
+        str(release),
+        INVOKE_DOCKER_NAMESPACE="Octo/Repo",
+        **RELEASE_ENV,
+    )
+
+    assert done.returncode == 0, done.stderr
+    build = ANSI_COLOUR.sub("", done.stdout).splitlines()[-1]
+    assert build == (
+        f"docker buildx build --file Dockerfile.infer --tag {IMAGE}:{short} --tag {IMAGE}:model-v3"
+        f" --tag {IMAGE}:latest --build-context model={tmp_path}/artifacts/.model-context"
+        f"{release_labels(model, 'model-v3').replace(COMMIT, head)} --load ."
+    )
+    assert not (tmp_path / "artifacts" / ".model-context").exists()
+
+
+def label_result(version: str) -> dict:
+    """A MockContext `run` answering the version-label inspect with `version`; every other command succeeds."""
+    return {re.compile(r"docker image inspect .*"): Result(stdout=f"{version}\n"), re.compile(r".*"): Result()}
+
+
+def pushes(image: str, tags: list[str]) -> list:
+    """The `docker tag` then `docker push` of `image` under each of `tags`, in order."""
+    calls = []
+    for tag in tags:
+        calls += [
+            call(f"docker tag {image} {IMAGE}:{tag}", echo=True, pty=False),
+            call(f"docker push {IMAGE}:{tag}", echo=True, pty=False),
+        ]
+    return calls
+
+
+def test_push_release_tags_and_pushes_the_verified_image_under_each_release_tag(release_facts, tmp_path):
+    """The image built (and verified) here, labelled model-v3, is tagged model-v3, the short sha and latest and
+    each pushed; nothing is rebuilt."""
+    release = write_release(tmp_path / "release", write_run(tmp_path / "artifacts"))
+    c = project_context(label_result("model-v3"), repeat=True)
+    c.config.docker.namespace = "Octo/Repo"
+
+    tasks.push_release(c, release=str(release))
+
+    inspect = image_label_command(f"{IMAGE}:abc1234", "org.opencontainers.image.version")
+    assert c.run.call_args_list == [
+        call(inspect, echo=True, hide=True, warn=True, pty=False),
+        *pushes(f"{IMAGE}:abc1234", ["model-v3", "abc1234", "latest"]),
+    ]
+
+
+def test_push_release_rebuilds_with_the_right_labels_when_the_release_took_another_number(
+    release_facts, tmp_path, capsys
+):
+    """Built as model-v3, released as model-v4 (a merge took 3 meanwhile): rebuild with model-v4's labels, say
+    so, then tag and push."""
+    model = write_run(tmp_path / "artifacts")
+    release = write_release(tmp_path / "release", model, tag="model-v4")
+    c = project_context(label_result("model-v3"), repeat=True)
+    c.config.docker.namespace = "Octo/Repo"
+
+    tasks.push_release(c, release=str(release))
+
+    commands = [entry.args[0] for entry in c.run.call_args_list]
+    assert commands[1:3] == [
+        buildx_version_command(),
+        f"docker buildx build --file Dockerfile.infer --tag {IMAGE}:abc1234 --tag {IMAGE}:model-v4"
+        f" --tag {IMAGE}:latest --build-context model={tmp_path}/artifacts/.model-context"
+        f"{release_labels(model, 'model-v4')} --load .",
+    ]
+    assert c.run.call_args_list[3:] == pushes(f"{IMAGE}:abc1234", ["model-v4", "abc1234", "latest"])
+    assert "labelled model-v3, the release is model-v4: rebuilding" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        ("already released", "already released as model-v3: nothing new released, so nothing pushed"),
+        ("unchanged", "unchanged as model-v3: nothing new released, so nothing pushed"),
+        ("dry", "model-v3 is dry, not published: nothing pushed"),
+    ],
+    ids=["already-released", "unchanged", "dry"],
+)
+def test_push_release_pushes_nothing_when_nothing_was_released(fixed_sha, tmp_path, capsys, status, said):
+    """A release.json that says nothing new was published: one line saying so, no docker command at all."""
+    record = {"tag": "model-v3", "commit": COMMIT, "status": status}
+    if status == "dry":  # a rehearsal writes the whole record, image tags included
+        record |= {"model": "artifacts/model.pt", "image": {"tags": ["model-v3", "abc1234"]}}
+    (tmp_path / "release.json").write_text(json.dumps(record))
+    c = project_context()
+    c.config.docker.namespace = "Octo/Repo"
+
+    tasks.push_release(c, release=str(tmp_path))
+
+    c.run.assert_not_called()
+    assert capsys.readouterr().out == f"push-release: {said}\n"
+
+
+def test_push_release_without_a_release_record_is_one_line_naming_it(tmp_path):
+    """No release.json in the folder: exit 2 with the file's path, nothing run."""
+    c = project_context()
+
+    with pytest.raises(Exit) as stopped:
+        tasks.push_release(c, release=str(tmp_path))
+
+    assert stopped.value.code == 2
+    assert (
+        stopped.value.message
+        == f"invoke push-release: {tmp_path}/release.json: no such file (`invoke release` writes it)"
+    )
+    c.run.assert_not_called()
+
+
+def test_push_release_stops_when_the_image_was_never_built(fixed_sha, tmp_path):
+    """No local image to push: the one-line message naming the build to run, exit 2, no tag or push."""
+    release = write_release(tmp_path / "release", write_run(tmp_path / "artifacts"))
+    c = project_context(Result(exited=1, stderr="Error: No such image"))
+    c.config.docker.namespace = "Octo/Repo"
+
+    with pytest.raises(Exit) as stopped:
+        tasks.push_release(c, release=str(release))
+
+    assert stopped.value.code == 2
+    assert stopped.value.message.startswith(f"Image {IMAGE}:abc1234 is not in the local Docker engine")
+    assert "invoke build-infer --model" in stopped.value.message
 
 
 def run_invoke(*args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:

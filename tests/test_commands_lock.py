@@ -20,7 +20,7 @@ from commands.lock import (
     requirement_pins,
 )
 
-# pip-compile leaves these out of a lock unless told otherwise: installers bring their own.
+# `invoke lock` leaves these out (--no-emit-package): installers bring their own.
 INSTALLER_PACKAGES = {"pip", "setuptools"}
 
 
@@ -63,9 +63,10 @@ def test_the_lock_pins_every_transitive_dependency_of_the_requirements():
         (("requirements.txt", "tqdm==4.70.1", "tqdm==4.70.1\nrich==14.0.0"), "pins rich==14.0.0, "),
         (("requirements.txt", "tqdm==4.70.1\n", ""), "still has tqdm for requirements.txt, which no longer names it"),
         (("requirements-dev.txt", "ruff==0.17.5", "ruff==0.18.0"), "requirements-dev.txt pins ruff==0.18.0"),
-        ((LOCK_FILE, "--strip-extras ", ""), "was made by `pip-compile --no-emit-find-links"),
+        ((LOCK_FILE, "--python-version 3.11 ", ""), "was made by `uv pip compile --output-file=requirements.lock "),
+        ((LOCK_FILE, "#    uv pip compile", "#    pip-compile"), "was made by `pip-compile --output-file"),
     ],
-    ids=["bumped", "added", "removed", "dev-bumped", "other-options"],
+    ids=["bumped", "added", "removed", "dev-bumped", "other-options", "pip-compile"],
 )
 def test_a_lock_that_no_longer_fits_is_named_with_what_changed(change, expected):
     """A bumped, added or removed requirement, or a lock made with other options, is a problem naming it."""
@@ -81,12 +82,15 @@ def test_a_lock_that_no_longer_fits_is_named_with_what_changed(change, expected)
 
 
 def test_lock_command_compiles_both_requirement_files_with_the_options_its_header_records():
-    """`invoke lock` runs pip-compile quietly on both files; the header it leaves is what the check expects."""
+    """`invoke lock` runs the interpreter's uv quietly on both files, for CI's platform; the header it leaves is
+    what the check expects."""
     assert lock_command() == (
-        "python -m piptools compile --quiet --no-emit-find-links --no-emit-index-url"
-        " --output-file=requirements.lock --strip-extras requirements-dev.txt requirements.txt"
+        "python -m uv pip compile --quiet --output-file=requirements.lock --python-version 3.11"
+        " --python-platform x86_64-manylinux_2_28 --no-emit-package pip --no-emit-package setuptools"
+        " requirements-dev.txt requirements.txt"
     )
-    assert expected_header_command() == lock_command().replace("python -m piptools compile --quiet", "pip-compile")
+    assert expected_header_command() == lock_command().replace("python -m uv pip compile --quiet", "uv pip compile")
+    assert f"#    {expected_header_command()}\n" in lock_text()
 
 
 def test_lock_task_passes_the_upgrade_flags_through():
@@ -99,5 +103,5 @@ def test_lock_task_passes_the_upgrade_flags_through():
         lock_command(upgrade=True, upgrade_package="numpy", python=sys.executable), echo=True, pty=False
     )
     assert lock_command(upgrade=True, upgrade_package="numpy").startswith(
-        "python -m piptools compile --quiet --upgrade --upgrade-package numpy --no-emit-find-links"
+        "python -m uv pip compile --quiet --upgrade --upgrade-package numpy --output-file=requirements.lock"
     )

@@ -62,6 +62,14 @@ def test_baseline_command_refuses_an_unknown_source() -> None:
         baseline_command(ref="origin/main", out="b.json", source="gitlab")
 
 
+# What every `invoke report` passes after the gate flags: the production release's folder and the promotion rule
+# (its "Production:" line), then the history folder and the drift rule (delivery.history_section), from invoke.yaml.
+LATER_FLAGS = (
+    " --production-if-exists production --release-max-drop 0"
+    " --history-if-exists history --max-drift 0.01 --drift-window 10"
+)
+
+
 def test_report_task_defaults_come_from_invoke_yaml() -> None:
     """`invoke report` reads the artifact dir, the gate and the optional baseline path from invoke.yaml."""
     c = project_context()
@@ -70,7 +78,7 @@ def test_report_task_defaults_come_from_invoke_yaml() -> None:
 
     c.run.assert_called_once_with(
         f"{PY} -m reporting render --artifacts artifacts --title 'CML report'"
-        " --baseline-if-exists baseline/metrics.json --min-accuracy 0.9 --max-drop 0.01 --alpha 0.05",
+        " --baseline-if-exists baseline/metrics.json --min-accuracy 0.9 --max-drop 0.01 --alpha 0.05" + LATER_FLAGS,
         echo=True,
         pty=False,
     )
@@ -93,7 +101,7 @@ def test_report_task_flags_override_the_defaults() -> None:
 
     c.run.assert_called_once_with(
         f"{PY} -m reporting render --artifacts out --title 'CML report' --baseline old/metrics.json"
-        " --min-accuracy 0 --max-drop 0.02 --alpha 0.01 --allow-interrupted",
+        " --min-accuracy 0 --max-drop 0.02 --alpha 0.01 --allow-interrupted" + LATER_FLAGS,
         echo=True,
         pty=False,
     )
@@ -109,7 +117,7 @@ def test_report_task_leaves_out_rules_set_to_null() -> None:
 
     c.run.assert_called_once_with(
         f"{PY} -m reporting render --artifacts artifacts --title 'CML report'"
-        " --baseline-if-exists baseline/metrics.json --alpha 0.05",
+        " --baseline-if-exists baseline/metrics.json --alpha 0.05" + LATER_FLAGS,
         echo=True,
         pty=False,
     )

@@ -62,7 +62,7 @@ class ImageSpec:
     entrypoint: list[str] = field(default_factory=list)
     cmd: list[str] = field(default_factory=list)
     name: str = ""  # the stage's `AS` name
-    from_stages: list[tuple[str, str]] = field(default_factory=list)  # COPY --from=STAGE: (stage, path)
+    from_stages: list[tuple[str, str, str]] = field(default_factory=list)  # COPY --from=STAGE: (stage, src, dest)
     stages: list[ImageSpec] = field(default_factory=list)  # the earlier stages it copies from
 
 
@@ -84,8 +84,8 @@ def parse_stages(path: Path) -> list[ImageSpec]:
         if instruction == "WORKDIR":
             spec.workdir = spec.workdir / value
         elif instruction == "COPY" and value.startswith("--from="):
-            stage, source, _ = value.removeprefix("--from=").split()
-            spec.from_stages.append((stage, source))
+            stage, source, dest = value.removeprefix("--from=").split()
+            spec.from_stages.append((stage, source, dest))
         elif instruction in ("COPY", "ADD"):
             spec.copies.append(parse_copy(instruction, value, spec.workdir))
         elif instruction == "RUN":
@@ -106,7 +106,7 @@ def parse_stages(path: Path) -> list[ImageSpec]:
 def parse_dockerfile(path: Path) -> ImageSpec:
     """The final stage of `path`, the image itself, with the earlier stages it copies files from."""
     *earlier, final = parse_stages(path)
-    copied_from = {stage for stage, _ in final.from_stages}
+    copied_from = {stage for stage, _, _ in final.from_stages}
     final.stages = [stage for stage in earlier if stage.name in copied_from]
     return final
 
@@ -162,8 +162,14 @@ def is_ignored(relative: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool
 
 
 def image_files(spec: ImageSpec, rules: list[tuple[bool, re.Pattern[str]]]) -> dict[PurePosixPath, Path]:
-    """Absolute path in the image -> file in the repository, for every file the COPY lines put there."""
+    """Absolute path in the image -> file in the repository, for every file the COPY lines put there (also a
+    file an earlier stage copied from the context, such as Dockerfile.infer's model, and the image from it)."""
     files = {}
+    for name, source, dest in spec.from_stages:
+        stage = next(stage for stage in spec.stages if stage.name == name)
+        staged = image_files(stage, rules)
+        if PurePosixPath(source) in staged:  # a file, not a folder a RUN made (the virtualenv)
+            files[spec.workdir / dest] = staged[PurePosixPath(source)]
     for copy in spec.copies:
         for source in copy.sources:
             path = ROOT / source
@@ -414,9 +420,10 @@ runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
 
 
 def run_entrypoint(spec: ImageSpec, workdir: Path, mounts: dict[str, Path], args: list[str], log: Path):
-    """The image's entrypoint plus `args`, from its files, with its ENV; in-image paths (also in ENV) mapped to
-    the host folders in `mounts`, HOME a folder that does not exist. Every path written is appended to `log`."""
-    env = {key: in_image_args([value], mounts)[0] for key, value in spec.env.items()}
+    """The image's entrypoint plus `args`, from its files, with its ENV; in-image paths (also in ENV, each of a
+    colon-separated list) mapped to the host folders in `mounts`, HOME a folder that does not exist. Every path
+    written is appended to `log`."""
+    env = {key: ":".join(in_image_args(value.split(":"), mounts)) for key, value in spec.env.items()}
     env["HOME"] = str(log.parent / "no-home")
     return subprocess.run(
         [sys.executable, "-c", WRITE_AUDIT, str(log), *in_image_args(spec.entrypoint[1:], mounts), *args],
@@ -465,28 +472,73 @@ def test_train_image_trains_and_infer_image_predicts_from_their_files_and_defaul
 
 def test_entrypoints_hold_the_default_folders_so_arguments_add_to_them_and_a_later_flag_wins():
     """`docker run IMAGE --epochs 1` keeps `--out /artifacts` (it is in the entrypoint, there is no CMD to replace);
-    a later `--out` (or `--model`/`--input`) wins, as argparse takes the last."""
+    a later `--out` (or `--input`) wins, as argparse takes the last; the inference entrypoint names no --model
+    (CML_MODEL's default applies), so one given after the image is the only one."""
     from inference.cli import build_parser as infer_parser
     from training.cli import build_parser as train_parser
 
     train, infer = (parse_dockerfile(ROOT / dockerfile) for dockerfile in DOCKERFILES)
 
     assert train.entrypoint == ["python", "-m", "training", "--out", ARTIFACTS_IN_IMAGE]
-    assert infer.entrypoint == ["python", "-m", "inference", "--model", "/artifacts/model.pt", "--input", "/inputs"]
+    assert infer.entrypoint == ["python", "-m", "inference", "--input", INPUTS_IN_IMAGE]
     assert train.cmd == infer.cmd == []
     assert train_parser().parse_args([*train.entrypoint[3:], "--epochs", "1"]).out == ARTIFACTS_IN_IMAGE
     assert train_parser().parse_args([*train.entrypoint[3:], "--out", "/elsewhere"]).out == "/elsewhere"
     later = infer_parser().parse_args([*infer.entrypoint[3:], "--input", "/data/x.png"])
-    assert (later.model, later.input) == ("/artifacts/model.pt", "/data/x.png")
+    assert (later.model, later.input) == (None, "/data/x.png")
+    assert infer_parser().parse_args([*infer.entrypoint[3:], "--model", "/m/model.pt"]).model == "/m/model.pt"
+
+
+def test_inference_image_serves_its_built_in_model_unless_one_is_mounted():
+    """Dockerfile.infer's `model` stage is samples/model.pt alone, at /model.pt (what `--build-context model=DIR`
+    replaces with DIR/model.pt); the image copies it out of /artifacts, and CML_MODEL lists it after a mounted
+    /artifacts/model.pt."""
+    stages = {stage.name: stage for stage in parse_stages(ROOT / "Dockerfile.infer")}
+    spec = parse_dockerfile(ROOT / "Dockerfile.infer")
+
+    baked = [dest for stage, source, dest in spec.from_stages if (stage, source) == ("model", "/model.pt")]
+
+    assert stages["model"].base == "scratch"
+    assert [(copy.sources, str(copy.dest)) for copy in stages["model"].copies] == [(["samples/model.pt"], "/model.pt")]
+    assert len(baked) == 1 and not PurePosixPath(baked[0]).is_relative_to(ARTIFACTS_IN_IMAGE)
+    assert spec.env["CML_MODEL"].split(":") == [f"{ARTIFACTS_IN_IMAGE}/model.pt", baked[0]]
+
+
+def test_inference_image_predicts_with_its_built_in_model_when_nothing_is_mounted(image_dirs, tmp_path):
+    """From only the image files (the baked samples/model.pt among them), with an empty /artifacts, the inference
+    entrypoint predicts samples/digits as the digits their names say, writing only its output and /tmp."""
+    root = image_dirs["Dockerfile.infer"].parent
+    artifacts, tmp, output = tmp_path / "artifacts", tmp_path / "tmp", tmp_path / "output"
+    for folder in (artifacts, tmp, output):
+        folder.mkdir()
+    mounts = {
+        ARTIFACTS_IN_IMAGE: artifacts,
+        INPUTS_IN_IMAGE: ROOT / "samples" / "digits",
+        "/tmp": tmp,
+        "/opt": root / "opt",
+    }
+    infer = parse_dockerfile(ROOT / "Dockerfile.infer")
+    log = tmp_path / "infer-writes.log"
+
+    predicted = run_entrypoint(infer, image_dirs["Dockerfile.infer"], mounts, ["--output", str(output / "p.json")], log)
+
+    assert (root / "opt" / "model" / "model.pt").read_bytes() == (ROOT / "samples" / "model.pt").read_bytes()
+    assert predicted.returncode == 0, predicted.stderr
+    rows = json.loads((output / "p.json").read_text())
+    assert [row["prediction"] for row in rows] == [Path(row["input"]).stem.removeprefix("digit-") for row in rows]
+    assert len(rows) == 10 and written_outside(log, output, tmp) == []
 
 
 def test_inference_image_holds_no_training_code_tests_or_data():
-    """The inference image gets `core` and `inference`, nothing else (the requirement files stay in the build stage)."""
+    """The inference image gets `core` and `inference`, and its model outside them, nothing else (the requirement
+    files stay in the build stage)."""
     spec, files = load("Dockerfile.infer")
 
-    top_level = {path.relative_to(spec.workdir).parts[0] for path in files}
+    top_level = {path.relative_to(spec.workdir).parts[0] for path in files if path.is_relative_to(spec.workdir)}
+    elsewhere = [str(path) for path in files if not path.is_relative_to(spec.workdir)]
 
     assert top_level == {"core", "inference"}
+    assert elsewhere == ["/opt/model/model.pt"]
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=IMAGE_IDS)
@@ -579,8 +631,10 @@ def test_the_torch_index_url_stays_in_a_build_stage_out_of_the_image_history(doc
     text = (ROOT / dockerfile).read_text()
     final_stage = text[text.rindex("\nFROM ") :]
 
-    assert [stage.args for stage in spec.stages] == [["TORCH_INDEX_URL"]]
-    assert spec.from_stages == [(spec.stages[0].name, "/opt/venv")]
+    with_args = [stage for stage in spec.stages if stage.args]
+
+    assert [stage.args for stage in with_args] == [["TORCH_INDEX_URL"]]
+    assert [source for stage, source, _ in spec.from_stages if stage == with_args[0].name] == ["/opt/venv"]
     assert "TORCH_INDEX_URL" not in final_stage
     assert spec.args == []
 
@@ -640,11 +694,12 @@ def test_dockerignore_keeps_out_of_the_context(path):
         "requirements.txt",
         "requirements.lock",
         "requirements-infer.txt",
+        "samples/model.pt",
     ],
-    ids=["core", "training", "inference", "requirements", "lock", "requirements-infer"],
+    ids=["core", "training", "inference", "requirements", "lock", "requirements-infer", "sample-model"],
 )
 def test_dockerignore_lets_the_image_sources_through(path):
-    """The packages and requirement files the Dockerfiles COPY stay in the context."""
+    """The packages, requirement files and the sample model the Dockerfiles COPY stay in the context."""
     rules = ignore_rules(ROOT / ".dockerignore")
 
     assert not is_ignored(path, rules)
@@ -689,7 +744,8 @@ def test_partial_requirement_files_take_their_versions_from_requirements_txt(req
 
 
 def test_tasks_load_with_only_requirements_tasks_installed():
-    """tasks.py and the command builders import nothing at load time beyond requirements-tasks.txt (invoke)."""
+    """tasks.py and the command builders import nothing at load time beyond requirements-tasks.txt (invoke), also
+    through the modules of our other packages they import (delivery.image), whose imports are followed too."""
     sources = [ROOT / "tasks.py", *sorted((ROOT / "commands").glob("*.py"))]
     distributions = packages_distributions()
 
@@ -700,7 +756,11 @@ def test_tasks_load_with_only_requirements_tasks_installed():
                 imported.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported.add(node.module.split(".")[0])
-    third_party = imported - set(sys.stdlib_module_names) - {"__future__", "commands"}
+                local = ROOT / Path(*node.module.split(".")).with_suffix(".py")
+                if node.module.split(".")[0] in LOCAL_PACKAGES | {"delivery", "reporting"} and local not in sources:
+                    sources.append(local)  # followed: its own imports load with tasks.py
+    third_party = imported - set(sys.stdlib_module_names) - {"__future__", "commands"} - LOCAL_PACKAGES
+    third_party -= {"delivery", "reporting"}
     needed = {normalise(d) for module in third_party for d in distributions.get(module, [module])}
 
     assert needed <= set(requirement_names(ROOT / "requirements-tasks.txt")), needed

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from core.checkpoint import load_checkpoint, save_checkpoint
-from inference.cli import main
+from inference.cli import default_model, main, model_candidates
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -271,6 +271,82 @@ def test_help_explains_input_polarity_and_exit_codes(capsys):
     assert "bright ink on a dark background" in out
     assert ".npy" in out
     assert "exit status: 0" in out
+
+
+@pytest.mark.parametrize(
+    ("setting", "existing", "expected"),
+    [
+        (None, [], "artifacts/model.pt"),
+        ("{d}/mounted.pt:{d}/baked.pt", ["baked.pt"], "{d}/baked.pt"),
+        ("{d}/mounted.pt:{d}/baked.pt", ["mounted.pt", "baked.pt"], "{d}/mounted.pt"),
+        ("{d}/mounted.pt:{d}/baked.pt", [], "{d}/mounted.pt"),
+        ("{d}/only.pt:", ["only.pt"], "{d}/only.pt"),
+    ],
+    ids=["unset", "only-the-second-exists", "first-existing-wins", "none-exists", "empty-entry"],
+)
+def test_the_default_model_is_the_first_existing_file_cml_model_lists(tmp_path, setting, existing, expected):
+    """Without --model: the first path in CML_MODEL (":"-separated) that is a file; the first one when none is
+    (the error names it); artifacts/model.pt when CML_MODEL is unset."""
+    for name in existing:
+        (tmp_path / name).write_bytes(b"x")
+    environ = {} if setting is None else {"CML_MODEL": setting.format(d=tmp_path)}
+
+    assert default_model(environ) == expected.format(d=tmp_path)
+
+
+def test_cml_model_picks_the_checkpoint_when_no_model_is_given(capsys, monkeypatch, tmp_path, digit_folder,
+                                                               untrained_checkpoint):  # fmt: skip
+    """With CML_MODEL=missing:good the good checkpoint predicts; the first existing one is taken even when a later
+    one would do (CML_MODEL=bad:good fails on bad)."""
+    bad = tmp_path / "bad.pt"
+    bad.write_text("hello")
+    monkeypatch.setenv("CML_MODEL", f"{tmp_path / 'missing.pt'}:{untrained_checkpoint}")
+    code, _, _ = run_cli(capsys, "--input", digit_folder)
+    monkeypatch.setenv("CML_MODEL", f"{bad}:{untrained_checkpoint}")
+
+    bad_first, _, err = run_cli(capsys, "--input", digit_folder)
+
+    assert code == 0
+    assert bad_first == 2 and err.startswith(f"error: {bad}: not a valid checkpoint")
+
+
+def test_an_explicit_model_wins_over_cml_model(capsys, monkeypatch, tmp_path, digit_folder, untrained_checkpoint):
+    """--model is used as given: CML_MODEL (here naming a broken file) is then not looked at."""
+    bad = tmp_path / "bad.pt"
+    bad.write_text("hello")
+    monkeypatch.setenv("CML_MODEL", str(bad))
+
+    code, out, err = run_cli(capsys, "--input", digit_folder, "--model", untrained_checkpoint)
+
+    assert code == 0, err
+    assert len(out.splitlines()) == 7
+
+
+def test_no_model_at_any_cml_model_path_is_one_line_naming_them(capsys, monkeypatch, tmp_path, digit_folder):
+    """Nothing mounted and nothing built in: exit 2, one line listing where it looked."""
+    monkeypatch.setenv("CML_MODEL", f"{tmp_path}/a.pt:{tmp_path}/b.pt")
+
+    code, out, err = run_cli(capsys, "--input", digit_folder)
+
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == f"error: no checkpoint at any of {tmp_path}/a.pt, {tmp_path}/b.pt (CML_MODEL): mount one or pass --model\n"
+    )
+    assert model_candidates({"CML_MODEL": f"{tmp_path}/a.pt:{tmp_path}/b.pt"}) == [
+        f"{tmp_path}/a.pt",
+        f"{tmp_path}/b.pt",
+    ]
+
+
+def test_help_names_the_model_default_as_cml_model_sets_it(capsys, monkeypatch):
+    """In the image `--help` shows the paths CML_MODEL lists, in the order they are tried."""
+    monkeypatch.setenv("CML_MODEL", "/artifacts/model.pt:/opt/model/model.pt")
+
+    code, out, _ = run_cli(capsys, "--help")
+
+    assert code == 0
+    assert "the first that exists of CML_MODEL's /artifacts/model.pt, /opt/model/model.pt" in " ".join(out.split())
 
 
 def imported_modules(*argv: str) -> tuple[subprocess.CompletedProcess, set[str]]:

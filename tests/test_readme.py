@@ -1,4 +1,4 @@
-"""The README's first screen: its two commands are what CI (.ci/run) runs, and its links resolve."""
+"""The README's first screen: its two commands are what CI (.ci/run) runs (uv, or plain pip), and its links resolve."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def bash_blocks(markdown: str) -> list[list[str]]:
 
 
 def requirement_files(command_line: str) -> set[str]:
-    """The requirement and constraint files of a `pip install -r A -c B ...` line (the part before any `&&`)."""
+    """The requirement and constraint files of a `[uv] pip install -r A -c B ...` line (the part before any `&&`)."""
     words = shlex.split(command_line.split("&&")[0])
     return {f"{word} {words[i + 1]}" for i, word in enumerate(words) if word in ("-r", "-c")}
 
@@ -30,12 +30,31 @@ def ci_lines() -> list[str]:
 
 
 def test_readme_installs_what_ci_installs():
-    """The README's install command names the same requirement and constraint (lock) files as .ci/run's."""
+    """The README's uv line, and the plain pip line beside it, name the same requirement and constraint (lock)
+    files as .ci/run's install; the uv line compiles bytecode, as pip does by default."""
     readme_installs = [line for block in bash_blocks(README.read_text()) for line in block if "pip install" in line]
-    ci_installs = [line for line in ci_lines() if "pip install" in line]
+    ci_installs = [line for line in ci_lines() if "pip install" in line and "requirements-dev.txt" in line]
 
-    assert len(readme_installs) == 1, readme_installs
-    assert requirement_files(readme_installs[0]) == requirement_files(ci_installs[0])
+    uv_lines = [line for line in readme_installs if line.startswith("uv pip install ")]
+    pip_lines = [line for line in readme_installs if line.startswith("pip install ")]
+    assert len(uv_lines) == len(pip_lines) == 1 and len(readme_installs) == 2, readme_installs
+    assert "--compile-bytecode" in shlex.split(uv_lines[0].split("&&")[0])
+    assert ci_installs
+    expected = {"-r requirements.txt", "-r requirements-dev.txt", "-c requirements.lock"}
+    assert [line for line in (*readme_installs, *ci_installs) if requirement_files(line) != expected] == []
+
+
+def test_readme_sets_up_with_uv_first_and_keeps_plain_pip_beside_it():
+    """The first block makes the venv with uv and names the CPU index for uv (the lock's versions from whichever
+    index has them, as in the workflows); the pip block makes its own venv and names the same index for pip."""
+    blocks = [block for block in bash_blocks(README.read_text()) if "venv" in " ".join(block)]
+
+    uv_block, pip_block = blocks
+    assert uv_block[0] == "uv venv .venv && . .venv/bin/activate"
+    assert "UV_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu UV_INDEX_STRATEGY=unsafe-best-match" in uv_block[1]
+    assert pip_block[0] == "python3 -m venv .venv && . .venv/bin/activate"
+    assert "PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu" in pip_block[1]
+    assert pip_block[2].startswith("pip install ") and pip_block[2].endswith("&& invoke train")
 
 
 def test_readme_trains_then_tests_like_ci():

@@ -1,7 +1,7 @@
 """The GitHub Actions workflows: thin, least-privileged, pinned, and doing what the README says.
 
-Thin means: after checkout and Python set-up, every `run:` line is `invoke <task>` or a
-`pip install -r <requirements file>`; anything smarter belongs in a task, where it runs
+Thin means: after checkout and the Python and uv set-up, every `run:` line is `invoke <task>` or a
+`uv pip install --system -r <requirements file>`; anything smarter belongs in a task, where it runs
 locally too. These rules hold for every file in `.github/workflows/`.
 """
 
@@ -21,12 +21,14 @@ from ruamel.yaml import YAML
 
 from commands.checks import lint_commands
 from commands.data import REMOTE_CREDENTIALS
+from commands.lock import requirement_pins
 from commands.workflows import WORKFLOW_DIR, workflow_lint_commands
 
 WORKFLOWS = sorted((ROOT / WORKFLOW_DIR).iterdir())
 # A flag's value is a literal or a quoted "$VARIABLE" that a step's env: sets (an input, never an expression).
 INVOKE_LINE = re.compile(r'invoke [a-z][a-z0-9-]*(?: --?[a-z0-9-]+(?:[ =](?:[\w./:-]+|"\$[A-Z_]+"))?)*')
-PIP_LINE = re.compile(r"(?:python -m )?pip install(?: -r requirements[\w.-]*\.txt)+(?: -c requirements\.lock)?")
+INSTALL_LINE = re.compile(r"uv pip install --system(?: -r requirements[\w.-]*\.txt)+(?: -c requirements\.lock)?")
+SETUP_UV = "astral-sh/setup-uv"
 RELEASE_WRITES = {"contents", "packages"}  # the scopes publishing a release and its image needs
 PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
 COMMENT_WRITES = {"pull-requests", "contents"}  # the scopes that posting PR / commit comments needs
@@ -82,26 +84,30 @@ def test_lint_validates_every_workflow_with_check_jsonschema_and_zizmor():
 
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
-def test_every_run_line_is_an_invoke_task_or_a_pip_install_of_requirements(workflow, name, job):
-    """Thin: each `run:` line is `invoke <task> [--flag value]` or `pip install -r requirements*.txt [-c LOCK]`."""
+def test_every_run_line_is_an_invoke_task_or_a_uv_install_of_requirements(workflow, name, job):
+    """Thin: each `run:` line is `invoke <task> [--flag value]` or `uv pip install --system -r requirements*.txt
+    [-c LOCK]`."""
 
     lines = [line for line in run_lines(job) if line]
 
-    offending = [line for line in lines if not (INVOKE_LINE.fullmatch(line) or PIP_LINE.fullmatch(line))]
+    offending = [line for line in lines if not (INVOKE_LINE.fullmatch(line) or INSTALL_LINE.fullmatch(line))]
     assert offending == []
 
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
-def test_run_steps_come_after_checkout_and_python_set_up_with_pip_cache(workflow, name, job):
-    """Before the first `run:` the job checks out (no persisted credentials) and sets up Python with a pip cache."""
+def test_run_steps_come_after_checkout_and_python_and_uv_set_up_with_a_uv_cache(workflow, name, job):
+    """Before the first `run:` the job checks out (no persisted credentials), sets up Python (no pip cache: pip
+    installs nothing), then uv, at the version requirements-dev.txt pins, with its cache on."""
     steps = job.get("steps", [])
     first_run = next((i for i, step in enumerate(steps) if "run" in step), len(steps))
 
     before = [step.get("uses", "").split("@")[0] for step in steps[:first_run]]
 
     if first_run < len(steps):
-        assert before[:2] == ["actions/checkout", "actions/setup-python"]
-        assert steps[1]["with"]["cache"] == "pip"
+        assert before[:3] == ["actions/checkout", "actions/setup-python", SETUP_UV]
+        assert "cache" not in steps[1]["with"]
+        assert steps[2]["with"]["version-file"] == "requirements-dev.txt"
+        assert steps[2]["with"]["enable-cache"] is True
     for step in steps:
         if step.get("uses", "").startswith("actions/checkout@"):
             assert step["with"]["persist-credentials"] is False
@@ -148,38 +154,69 @@ def test_jobs_declare_least_permissions_and_write_comments_only_where_they_comme
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
 def test_actions_read_goes_only_to_a_job_whose_token_reaches_invoke_baseline_alone(workflow, name, job):
-    """`actions: read` (to download the base branch's run artifact) only where `invoke baseline` is the one step
-    given the token: training and everything else run without it."""
+    """`actions: read` (to download the base branch's run artifact) only where `invoke baseline` is given the
+    token, beside `invoke production` (which reads the production release): training and the rest run without."""
     with_token = [step.get("run") for step in job.get("steps", []) if "GITHUB_TOKEN" in step.get("env", {})]
 
     reads_actions = job.get("permissions", {}).get("actions") == "read"
 
     assert reads_actions == ("invoke baseline" in with_token)
     if reads_actions:
-        assert with_token == ["invoke baseline"]
+        assert with_token == ["invoke baseline", "invoke production", "invoke history"]
 
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
 def test_jobs_installing_requirements_txt_take_torch_from_the_cpu_index(workflow, name, job):
-    """A job that installs requirements.txt gets PyTorch's CPU wheels (PIP_EXTRA_INDEX_URL), not the CUDA build,
-    unless the repository variable CML_TORCH_INDEX_URL names a CUDA index for a GPU runner."""
-    installs = [line for line in run_lines(job) if PIP_LINE.fullmatch(line) and " -r requirements.txt" in line]
+    """A job that installs requirements.txt gets PyTorch's CPU wheels (UV_EXTRA_INDEX_URL), not the CUDA build,
+    unless the repository variable CML_TORCH_INDEX_URL names a CUDA index for a GPU runner; and the lock's
+    versions from whichever index has them, as pip would (that index also carries other versions of PyPI's
+    packages, which uv's default first-index strategy would look for there alone)."""
+    installs = [line for line in run_lines(job) if INSTALL_LINE.fullmatch(line) and " -r requirements.txt" in line]
 
-    index = job.get("env", {}).get("PIP_EXTRA_INDEX_URL")
+    env = job.get("env", {})
 
     if installs:
-        assert index in TORCH_INDEX_CHOICES
+        assert env.get("UV_EXTRA_INDEX_URL") in TORCH_INDEX_CHOICES
+        assert env.get("UV_INDEX_STRATEGY") == "unsafe-best-match"
+    assert "PIP_EXTRA_INDEX_URL" not in env  # uv reads no PIP_* variable
 
 
 @pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
-def test_every_install_is_constrained_by_the_lock_which_keys_the_pip_cache(workflow, name, job):
-    """Each `pip install` takes every version from requirements.lock, and a new lock means a new pip cache."""
-    installs = [line for line in run_lines(job) if PIP_LINE.fullmatch(line)]
-    set_up = [step for step in job.get("steps", []) if step.get("uses", "").startswith("actions/setup-python@")]
+def test_every_install_is_constrained_by_the_lock_which_keys_the_uv_cache(workflow, name, job):
+    """Each `uv pip install` takes every version from requirements.lock, and a new lock means a new uv cache."""
+    installs = [line for line in run_lines(job) if INSTALL_LINE.fullmatch(line)]
+    set_up = [step for step in job.get("steps", []) if step.get("uses", "").startswith(f"{SETUP_UV}@")]
 
     assert [line for line in installs if not line.endswith(" -c requirements.lock")] == []
-    for step in set_up if installs else []:
-        assert "requirements.lock" in step["with"]["cache-dependency-path"].split()
+    assert len(set_up) == bool(installs)
+    for step in set_up:
+        assert "requirements.lock" in step["with"]["cache-dependency-glob"].split()
+
+
+def test_jobs_share_a_uv_cache_only_when_they_install_the_same_requirement_files():
+    """setup-uv's cache key is the lock's hash (and the runner's OS and Python) plus `cache-suffix`: the first
+    job to save a key wins, so jobs that install other packages (the comment jobs no torch) need another suffix.
+    Conditional installs (DVC, only in a DVC repository) are left out."""
+    files_by_suffix: dict[str, set[tuple[str, ...]]] = {}
+    for _, _, job in every_job():
+        steps = job.get("steps", [])
+        set_up = [step for step in steps if step.get("uses", "").startswith(f"{SETUP_UV}@")]
+        installs = [step["run"] for step in steps if INSTALL_LINE.fullmatch(step.get("run", "")) and "if" not in step]
+        files = tuple(word for line in installs for word in line.split() if word.startswith("requirements"))
+
+        for step in set_up:
+            files_by_suffix.setdefault(step["with"]["cache-suffix"], set()).add(files)
+
+    assert {suffix: len(files) for suffix, files in files_by_suffix.items()} == dict.fromkeys(files_by_suffix, 1)
+    assert len(files_by_suffix) >= 4  # dev (ci.yaml), runtime, report (cml.yaml), tasks (docker-*.yaml)
+
+
+def test_setup_uv_installs_the_uv_that_requirements_dev_txt_pins_and_the_lock_holds():
+    """The workflows' uv (setup-uv's version-file), the README's and .ci/run's (the lock) are one version."""
+    dev, lock = ((ROOT / name).read_text() for name in ("requirements-dev.txt", "requirements.lock"))
+
+    assert re.search(r"(?m)^uv==\S+", dev)  # what setup-uv reads from a version-file (`^uv[=<>~!]+...`)
+    assert requirement_pins(dev)["uv"] == requirement_pins(lock)["uv"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=[path.name for path in WORKFLOWS])
@@ -228,8 +265,8 @@ def test_cml_workflow_trains_read_only_and_comments_in_jobs_of_their_own():
     report, comment_pr, comment_commit = by_name["report"], by_name["comment-pr"], by_name["comment-commit"]
 
     assert workflow["on"]["push"]["branches"] == ["main"] and "pull_request" in workflow["on"]
-    assert set(by_name) == {"report", "comment-pr", "comment-commit", "release"}
-    assert invoked_tasks(report) == ["data", "baseline", "train", "report"]
+    assert set(by_name) == {"report", "comment-pr", "comment-commit", "release", "pages"}
+    assert invoked_tasks(report) == ["data", "baseline", "train", "production", "history", "report"]
     assert report["permissions"] == {"contents": "read", "actions": "read"}
     assert report["steps"][0]["with"]["fetch-depth"] == 0
     assert comment_pr["permissions"] == {"contents": "read", "pull-requests": "write"}
@@ -258,11 +295,11 @@ def test_cml_release_runs_after_a_passed_report_on_pushes_to_main_only_and_check
     )
     assert "artifacts/model.pt" in upload["with"]["path"].split()
     assert download["with"] == {"name": "cml-report", "path": "artifacts"}
-    assert invoked_tasks(release) == ["build-infer", "verify-infer", "release", "push-release"]
+    assert invoked_tasks(release) == ["release", "build-infer", "verify-infer", "release", "push-release"]
     assert uses.index("docker/login-action") > [step.get("run", "").split(" --")[0] for step in steps].index(
         "invoke release"
     )
-    assert with_token == ["invoke release --artifacts artifacts"]
+    assert with_token == ["invoke release --artifacts artifacts --plan", "invoke release --artifacts artifacts"]
 
 
 def test_docker_infer_no_longer_pushes_and_the_promote_input_reaches_the_task_through_env():
@@ -296,7 +333,7 @@ def test_cml_pulls_dvc_data_before_training_with_the_remote_secrets_on_that_step
     steps = dict(jobs(ROOT / WORKFLOW_DIR / "cml.yaml"))["report"]["steps"]
     runs = [step.get("run", "") for step in steps]
 
-    install = steps[runs.index("pip install -r requirements-dvc.txt -c requirements.lock")]
+    install = steps[runs.index("uv pip install --system -r requirements-dvc.txt -c requirements.lock")]
     data = steps[runs.index("invoke data")]
     with_secrets = [step.get("run") or step.get("uses") for step in steps if "secrets." in str(step.get("env"))]
 
@@ -308,7 +345,8 @@ def test_cml_pulls_dvc_data_before_training_with_the_remote_secrets_on_that_step
         "AWS_SECRET_ACCESS_KEY",
         "GOOGLE_APPLICATION_CREDENTIALS_JSON",
     }
-    assert with_secrets == ["invoke data", "invoke baseline"]  # the baseline step: GITHUB_TOKEN, for its download
+    # The baseline step: GITHUB_TOKEN for its download (and DVC's for a retrained base); production: the token.
+    assert with_secrets == ["invoke data", "invoke baseline", "invoke production", "invoke history"]
 
 
 def test_cml_uploads_the_report_even_when_the_gate_fails_and_names_it_for_the_comment_jobs():
@@ -356,7 +394,7 @@ def test_cml_comment_jobs_run_after_a_failed_gate_on_the_downloaded_report(job_n
     assert job["if"].endswith(" && needs.report.outputs.report-artifact != '' }}")
     assert steps[download]["with"] == {"name": "cml-report", "path": "artifacts"}
     assert download < comment
-    assert "pip install -r requirements-report.txt -c requirements.lock" in run_lines(job)
+    assert "uv pip install --system -r requirements-report.txt -c requirements.lock" in run_lines(job)
     assert with_token == [steps[comment]]
     assert steps[comment]["env"] == {
         "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}",
@@ -435,3 +473,20 @@ def imported_top_level_names(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
     return names
+
+
+@pytest.mark.parametrize(("workflow", "name", "job"), every_job(), ids=JOB_IDS)
+def test_pages_and_id_token_write_only_in_the_job_that_deploys_the_history_page(workflow, name, job):
+    """`pages: write` and `id-token: write` go to cml.yaml's `pages` job alone, which runs after the release,
+    makes the page with `invoke history` and `invoke dashboard`, and deploys it; it trains nothing."""
+    permissions = job.get("permissions") or {}
+    deploys = (workflow, name) == ("cml.yaml", "pages")
+
+    assert (permissions.get("pages") == "write") == deploys
+    assert (permissions.get("id-token") == "write") == deploys
+    if deploys:
+        uses = [step.get("uses", "").split("@")[0] for step in job["steps"]]
+        assert job["needs"] == "release" and permissions["contents"] == "read"
+        assert invoked_tasks(job) == ["history", "dashboard"]
+        assert uses[-2:] == ["actions/upload-pages-artifact", "actions/deploy-pages"]
+        assert job["environment"]["name"] == "github-pages"
