@@ -7,11 +7,13 @@ case creates a fresh venv and runs the README's line in it, as if activated, wit
 `--no-index --find-links WHEELS` appended:
 
 - pip: `python -m venv`, then the README's `pip install ...` line (pip compiles bytecode itself);
-- uv: `uv venv`, then the README's `uv pip install ... --compile-bytecode` line, and the same
-  line without `--compile-bytecode`;
+- uv: `uv venv`, then the README's `uv pip install ...` line, and the same line with
+  `--compile-bytecode` (what `.ci/run` adds, where PYTHONDONTWRITEBYTECODE is set);
 
 each cold (a fresh, empty PIP_CACHE_DIR or UV_CACHE_DIR) and then warm (the cache the cold run
 left). No pip or uv configuration file is read (PIP_CONFIG_FILE=/dev/null, UV_NO_CONFIG=1).
+`--online` drops the wheel folder: uv then downloads from PyPI, and pip takes what this machine's
+pip configuration says (here: wheels on this disk, then PyPI), as the README's line does.
 Each venv is then checked (`uv pip check`) and timed importing torch with PYTHONDONTWRITEBYTECODE=1,
 as on the machines that set it: without bytecode every import compiles from source, every time.
 Prints one line per case, and writes them to setup/results.json in the scratch dir.
@@ -77,13 +79,16 @@ def fill_wheel_folder(wheels: Path) -> None:
     stamp.write_text(sources_digest())
 
 
-def clean_env(venv: Path, cache: Path) -> dict[str, str]:
-    """The environment of an activated venv, with no installer configuration but a cache of its own."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PIP_", "UV_", "VIRTUAL_ENV"))}
+def clean_env(venv: Path, cache: Path, online: bool) -> dict[str, str]:
+    """The environment of an activated venv, with a cache of its own, and no installer configuration unless
+    `online` (then pip keeps this machine's, which may point it at wheels on this disk)."""
+    kept = ("VIRTUAL_ENV", "UV_") if online else ("VIRTUAL_ENV", "UV_", "PIP_")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(kept)}
+    if not online:
+        env["PIP_CONFIG_FILE"] = os.devnull
     env.update(
         VIRTUAL_ENV=str(venv),
         PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-        PIP_CONFIG_FILE=os.devnull,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         PIP_CACHE_DIR=str(cache / "pip"),
         UV_NO_CONFIG="1",
@@ -105,7 +110,7 @@ def timed(command: list[str] | str, env: dict[str, str]) -> float:
 def run_case(tool: str, line: str, cache: Path, venv: Path, sources: str) -> dict:
     """A fresh venv, then the README's line in it; seconds for each, and what the venv then gives."""
     shutil.rmtree(venv, ignore_errors=True)
-    env = clean_env(venv, cache)
+    env = clean_env(venv, cache, online=not sources)
     if tool == "pip":
         make_venv = [sys.executable, "-m", "venv", str(venv)]
     else:
@@ -141,10 +146,14 @@ def main() -> None:
     scratch = (ROOT / args.out / "setup").resolve()
     wheels = scratch / "wheels"
     lines = readme_install_lines()
-    no_bytecode = lines["uv"].replace(" --compile-bytecode", "")
-    cases = [("pip", "pip", lines["pip"]), ("uv", "uv", lines["uv"])]
-    if no_bytecode != lines["uv"]:
-        cases.append(("uv, no --compile-bytecode", "uv", no_bytecode))
+    # The README's uv line, and the same with --compile-bytecode (what .ci/run adds where
+    # PYTHONDONTWRITEBYTECODE is set), whichever of the two the README writes.
+    plain = lines["uv"].replace(" --compile-bytecode", "")
+    cases = [
+        ("pip", "pip", lines["pip"]),
+        ("uv", "uv", plain),
+        ("uv --compile-bytecode", "uv", plain + " --compile-bytecode"),
+    ]
     cases = [case for case in cases if case[1] in args.installers]
     sources = ""
     if not args.online:

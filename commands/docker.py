@@ -162,8 +162,9 @@ def tag_command(source: str, target: str) -> str:
 def retag_remote_command(source_ref: str, target_ref: str) -> str:
     """Point the registry tag `target_ref` at the image `source_ref` already names there: no rebuild, no pull.
 
-    `docker buildx imagetools create` copies the manifest (the multi-platform index too) registry-side, so the
-    moved tag names exactly the image that was pushed, digest for digest (what a rollback of `latest` needs).
+    `docker buildx imagetools create` works registry-side: the moved tag serves the very image that was pushed
+    (same layers, config and labels). For a single-platform image it writes a one-entry manifest list, so
+    `latest` gets a digest of its own whose one entry is the release's manifest (checked on buildx 0.13.1).
     """
     return shlex.join(["docker", "buildx", "imagetools", "create", "--tag", target_ref, source_ref])
 
