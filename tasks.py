@@ -485,12 +485,13 @@ def test(c: Context, quick: bool = False, pytest_args: str = "") -> None:
         "runs": "timed runs of each training command, alternating (default from invoke.yaml: 5)",
         "out": "scratch directory (default from invoke.yaml: .bench)",
         "case": "digits (training and inference), folder (the folder cache on a generated RGB folder), all (both), "
-        "or setup (the README's install line, pip against uv, cold and warm) (default from invoke.yaml: all)",
+        "setup (the README's install line, pip against uv, cold and warm), or pr-loop (the CML report job against "
+        "a fake GitHub: a docs-only PR against a code change, reuse auto) (default from invoke.yaml: all)",
         "folder-images": "PNGs in the folder case's generated folder (default from invoke.yaml: 20000)",
     }
 )
 def bench(c: Context, runs: int | None = None, out: str = "", case: str = "", folder_images: int | None = None) -> None:
-    """Time training against a bare script and inference against a bare loop (or the set-up); print the ratios."""
+    """Time training against a bare script and inference against a bare loop (or the set-up, or the PR loop)."""
     with usage_errors("bench"):
         commands = bench_commands(
             runs=int_flag("runs", runs, c.config, "bench.runs"),

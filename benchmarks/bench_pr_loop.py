@@ -1,17 +1,22 @@
 """The CML report job of a pull request, end to end, against a local fake of the GitHub API.
 
-Clones this repository's HEAD into a scratch folder as `main`, runs main's own CML job (`invoke train`)
-and publishes its artifacts as the `cml-report` artifact of a successful push run on the fake
-(tests/fake_github.py, which answers the download with a 302 to a storage URL). Then, on a PR branch
-that changes train.epochs in invoke.yaml, runs the report job's invoke sequence as cml.yaml does
-(`invoke train`, `invoke baseline`, `invoke report`, then the comment job's `invoke comment`) twice:
+Clones this repository's HEAD into a scratch folder as `main`, runs main's own CML job (`invoke train`,
+`invoke report`) and publishes its artifacts as the `cml-report` artifact of a successful push run on
+the fake (tests/fake_github.py, which answers the download with a 302 to a storage URL). Then:
 
-- downloaded: main's run artifact is there, so the job trains once (the PR) and compares with it;
-- retrained: the artifact has expired, so `invoke baseline` retrains main and the report says why.
+- baseline scenarios, on a PR branch that changes train.epochs in invoke.yaml, the report job's invoke
+  steps (`invoke train`, `invoke baseline`, `invoke report`, then the comment job's `invoke comment`):
+  - downloaded: main's run artifact is there, so the job trains once (the PR) and compares with it;
+  - retrained: the artifact has expired, so `invoke baseline` retrains main and the report says why.
+- reuse scenarios, cml.yaml's report job as it is now (`invoke baseline`, `INVOKE_TRAIN_REUSE=auto
+  invoke train`, `invoke report`) with main's run artifact there, for two PRs one commit off main:
+  - docs-only: a line added to README.md, which training never reads: 0 trainings, "Not retrained";
+  - code-change: a line added to training/loop.py: 1 training, "Retrained: `training/loop.py` changed".
 
-Prints, per scenario, the wall time, how many trainings ran, the report's "Compared with" line and
-whether the comment and job summary hold any relative link. Usage:
-python benchmarks/bench_pr_loop.py [--repeats N]
+Prints, per scenario, the wall time of each step, how many trainings ran and the report's headline
+("Compared with", or "Not retrained" / "Retrained:"); for the baseline scenarios, also whether the
+comment and job summary hold any relative link. Usage:
+python benchmarks/bench_pr_loop.py [--repeats N] [--scenarios all|baseline|reuse]
 """
 
 from __future__ import annotations
@@ -31,12 +36,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fake_github import PULL_REQUEST, WRITE_TOKEN, FakeGitHub  # noqa: E402
+from fake_github import PULL_REQUEST, READ_TOKEN, WRITE_TOKEN, FakeGitHub  # noqa: E402
 from pytest_httpserver import HTTPServer  # noqa: E402
 
-REPORT_FILES = ("report.md", "metrics.json", "predictions.csv", "classification_report.txt")
+# Uploaded as cml.yaml's report job uploads them (the `cml-report` artifact), with the *.png plots.
+REPORT_FILES = ("report.md", "metrics.json", "predictions.csv", "model.pt", "classification_report.txt")
 RELATIVE_LINK = re.compile(r"""\]\((?![a-z][a-z0-9+.-]*:|#)[^)]*\)|<img\b[^>]*\bsrc=["'](?![a-z][a-z0-9+.-]*:)""")
-TRAINING = re.compile(r"-m training\b")  # the echoed command of each training run
+TRAINING = re.compile(r"-m training(?![.\w])")  # the echoed command of each training run (not -m training.reuse)
+SCENARIOS = ("all", "baseline", "reuse")
+# The reuse scenarios' PRs: (name, file, line appended, the report's headline expected, trainings expected).
+REUSE_PRS = (
+    ("docs-only", "README.md", "One more line of documentation.", "**Not retrained**", 0),
+    ("code-change", "training/loop.py", "# one line a PR added to the training loop", "Retrained:", 1),
+)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -69,13 +81,16 @@ def make_clone(scratch: Path) -> tuple[Path, str]:
 
 
 def publish_main_run(repo: Path, fake: FakeGitHub, main_head: str, env: dict[str, str]) -> float:
-    """Main's own CML job: train at main's head and upload cml-report as a successful push run. Its seconds."""
+    """Main's own CML job: train and report at main's head and upload cml-report as a successful push run. The
+    training's seconds."""
     git(repo, "switch", "--quiet", "main")
     started = time.perf_counter()
     invoke(repo, env, "train", "--artifacts", "main-artifacts")
     seconds = time.perf_counter() - started
+    invoke(repo, env, "report", "--artifacts", "main-artifacts")
     artifacts = repo / "main-artifacts"
     files = {name: (artifacts / name).read_bytes() for name in REPORT_FILES if (artifacts / name).is_file()}
+    files |= {png.name: png.read_bytes() for png in sorted(artifacts.glob("*.png"))}
     fake.add_run(main_head, files=files)
     git(repo, "switch", "--quiet", "pr")
     shutil.rmtree(artifacts)
@@ -99,6 +114,27 @@ def report_job(repo: Path, env: dict[str, str]) -> dict:
     return {"steps": seconds, "seconds": sum(seconds.values()), "trainings": trainings, "compared": compared}
 
 
+def reuse_job(repo: Path, env: dict[str, str]) -> dict:
+    """cml.yaml's report job now: baseline (downloaded), train with reuse auto, report; each step's seconds, the
+    trainings and the report's headline."""
+    for stale in ("artifacts", "baseline"):
+        shutil.rmtree(repo / stale, ignore_errors=True)
+    steps = {
+        "baseline": {**env, "INVOKE_BASELINE_REF": "origin/main"},
+        "train": {**env, "INVOKE_TRAIN_REUSE": "auto"},
+        "report": env,
+    }
+    seconds, output = {}, ""
+    for task, task_env in steps.items():
+        started = time.perf_counter()
+        output += invoke(repo, task_env, task)
+        seconds[task] = time.perf_counter() - started
+    report = (repo / "artifacts" / "report.md").read_text(encoding="utf-8").splitlines()
+    headline = next((line for line in report if line.startswith(("**Not retrained**", "Retrained:"))), "")
+    trainings = len(TRAINING.findall(output))
+    return {"steps": seconds, "seconds": sum(seconds.values()), "trainings": trainings, "headline": headline}
+
+
 def published_problems(fake: FakeGitHub, summary: Path, artifact_url: str) -> list[str]:
     """What is wrong with the comment and the job summary: relative links, or no link to the run or artifact."""
     body = fake.issue_comments[PULL_REQUEST][-1]["body"]
@@ -113,19 +149,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=1, help="timed runs of each scenario, best kept (default: 1)")
     parser.add_argument("--keep-comment", type=Path, help="write each scenario's PR comment to PATH.<scenario>.md")
+    parser.add_argument(
+        "--scenarios",
+        choices=SCENARIOS,
+        default="all",
+        help="baseline (downloaded against retrained), reuse (docs-only PR against a code change), or all (default)",
+    )
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = HTTPServer()
     server.start()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-pr-loop-") as scratch:
-            run(Path(scratch), FakeGitHub(server), args.repeats, args.keep_comment)
+            run(Path(scratch), FakeGitHub(server), args.repeats, args.keep_comment, args.scenarios)
     finally:
         server.clear()
         server.stop()
 
 
-def run(scratch: Path, fake: FakeGitHub, repeats: int, keep_comment: Path | None) -> None:
+def run(scratch: Path, fake: FakeGitHub, repeats: int, keep_comment: Path | None, scenarios: str) -> None:
     repo, main_head = make_clone(scratch)
     event = scratch / "event.json"
     event.write_text(json.dumps({"number": PULL_REQUEST, "pull_request": {"number": PULL_REQUEST}}))
@@ -142,6 +184,48 @@ def run(scratch: Path, fake: FakeGitHub, repeats: int, keep_comment: Path | None
     }
     main_seconds = publish_main_run(repo, fake, main_head, env)
     print(f"main's own CML job trained in {main_seconds:.1f} s; its cml-report is run #1 on the fake")
+    if scenarios in ("all", "reuse"):
+        reuse_scenarios(repo, fake, env, repeats)
+    if scenarios in ("all", "baseline"):
+        baseline_scenarios(repo, fake, env, repeats, keep_comment, main_seconds)
+
+
+def reuse_scenarios(repo: Path, fake: FakeGitHub, env: dict[str, str], repeats: int) -> None:
+    """A docs-only PR against one that changes training/loop.py, through the report job with reuse auto."""
+    job_env = {
+        **env,
+        **fake.env(READ_TOKEN),  # the report job's token reads only
+        "GITHUB_BASE_REF": "main",
+        "GITHUB_REF_NAME": f"{PULL_REQUEST}/merge",
+    }
+    results = {}
+    for name, path, line, expected_headline, expected_trainings in REUSE_PRS:
+        git(repo, "switch", "--quiet", "-C", name, "main")
+        (repo / path).write_text((repo / path).read_text() + line + "\n")
+        git(repo, "commit", "--quiet", "-am", f"PR: {name}")
+        pr_env = {**job_env, "GITHUB_HEAD_REF": name, "GITHUB_SHA": git(repo, "rev-parse", "HEAD")}
+        outcomes = [reuse_job(repo, pr_env) for _ in range(repeats)]
+        best = results[name] = min(outcomes, key=lambda outcome: outcome["seconds"])
+        steps = ", ".join(f"{task} {step:.1f} s" for task, step in best["steps"].items())
+        print(f"{name} ({path}): {best['seconds']:.1f} s ({steps}), {best['trainings']} training(s)")
+        print(f"  {best['headline'] or '(no reuse headline in report.md)'}")
+        if best["trainings"] != expected_trainings or not best["headline"].startswith(expected_headline):
+            print(f"  UNEXPECTED: {expected_trainings} training(s) and a headline {expected_headline!r} expected")
+    git(repo, "switch", "--quiet", "pr")
+    docs, code = results["docs-only"], results["code-change"]
+    rest = code["seconds"] - code["steps"]["train"]
+    print(
+        f"a model that trains 30 min: docs-only ~ {docs['seconds']:.1f} s, code change ~ {30 + rest / 60:.1f} min "
+        f"per PR push (30 min of training plus the measured rest: {rest:.1f} s)"
+    )
+
+
+def baseline_scenarios(
+    repo: Path, fake: FakeGitHub, env: dict[str, str], repeats: int, keep_comment: Path | None, main_seconds: float
+) -> None:
+    """The PR that sets train.epochs, against main's downloaded run and against main retrained (expired)."""
+    summary = Path(env["GITHUB_STEP_SUMMARY"])
+    artifact_url = env["CML_REPORT_URL"]
     results = {}
     for scenario in ("downloaded", "retrained"):
         if scenario == "retrained":

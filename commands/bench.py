@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-CASES = ("all", "digits", "folder", "setup")
+CASES = ("all", "digits", "folder", "setup", "pr-loop")
 
 
 def bench_commands(
@@ -12,8 +12,10 @@ def bench_commands(
 ) -> list[str]:
     """The benchmark commands of `case`: "digits" (training against the bare script, then inference against a
     bare loop on the model just trained), "folder" (training through the folder cache against torchvision's
-    ImageFolder + DataLoader on a generated RGB folder), "all" of those two, or "setup" (the README's install
-    line in fresh venvs, pip against uv, cold and warm: several GB of venvs, so only when asked for)."""
+    ImageFolder + DataLoader on a generated RGB folder), "all" of those two, "setup" (the README's install
+    line in fresh venvs, pip against uv, cold and warm: several GB of venvs, so only when asked for), or
+    "pr-loop" (cml.yaml's report job in a clone against a local fake of GitHub: a docs-only PR against a code
+    change with reuse auto, and the base run downloaded against retrained; its own scratch dir, one run each)."""
     if case not in CASES:
         raise ValueError(f"--case {case}: choose from {', '.join(CASES)}")
     commands = []
@@ -28,4 +30,6 @@ def bench_commands(
         )
     if case == "setup":
         commands.append(shlex.join([python, "benchmarks/bench_setup.py", "--out", out]))
+    if case == "pr-loop":
+        commands.append(shlex.join([python, "benchmarks/bench_pr_loop.py"]))
     return commands

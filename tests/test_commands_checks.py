@@ -68,3 +68,12 @@ def test_bench_setup_case_runs_the_set_up_benchmark_alone_and_all_leaves_it_out(
     """--case setup times the README's install line (venvs of several GB), so the default "all" does not."""
     assert bench_commands(runs=3, out=".bench", case="setup") == ["python benchmarks/bench_setup.py --out .bench"]
     assert not [command for command in bench_commands(runs=1, out=".bench") if "bench_setup" in command]
+
+
+def test_bench_pr_loop_case_runs_the_pr_loop_benchmark_alone_and_all_leaves_it_out() -> None:
+    """--case pr-loop runs the report job's benchmark (docs-only PR against a code change) in its own scratch
+    clone; the default "all" does not."""
+    assert bench_commands(runs=3, out=".bench", python=sys.executable, case="pr-loop") == [
+        f"{shlex.quote(sys.executable)} benchmarks/bench_pr_loop.py"
+    ]
+    assert not [command for command in bench_commands(runs=1, out=".bench") if "bench_pr_loop" in command]
