@@ -137,3 +137,28 @@ def test_the_task_builds_the_check_from_the_training_command() -> None:
         "py -m training.reuse --from baseline --world-size 2 --dataset digits --seed 0 --out artifacts --epochs 3"
     )
     assert TASKS_EXIT_RETRAIN == EXIT_RETRAIN
+
+
+def test_auto_device_without_a_gpu_node_is_cpu_without_importing_torch() -> None:
+    """On Linux with no /dev/nvidia* or /dev/kfd, `auto` is the CPU, and the reuse check never imports torch."""
+    code = (
+        "import sys; from unittest import mock; import training.reuse as r\n"
+        "with mock.patch.object(r.glob, 'glob', return_value=[]), mock.patch.object(r.sys, 'platform', 'linux'):\n"
+        "    print(r.resolved_device('auto'), 'torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+
+    assert done.stdout.split() == ["cpu", "False"]
+
+
+def test_auto_device_with_a_gpu_node_asks_torch(monkeypatch) -> None:
+    """Where a GPU device node exists, torch.cuda decides: it says there is a GPU, so `auto` is CUDA."""
+    import torch
+
+    from training import reuse
+
+    monkeypatch.setattr(reuse.glob, "glob", lambda pattern: ["/dev/nvidia0"])
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+
+    assert reuse.resolved_device("auto") == "cuda"
+    assert reuse.resolved_device("cpu") == "cpu"

@@ -8,7 +8,9 @@ come out the same. `differences` says what differs, in words a report can show; 
 
 from __future__ import annotations
 
+import glob
 import json
+import sys
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -78,9 +80,17 @@ def current_inputs(config: dict, *, dataset: str, device: str, world_size: int, 
     }
 
 
+# NVIDIA's (/dev/nvidia0...) and ROCm's (/dev/kfd): where torch.cuda may find a GPU on Linux.
+GPU_DEVICE_NODES = ("/dev/nvidia[0-9]*", "/dev/kfd")
+
+
 def resolved_device(device: str) -> str:
     if device != "auto":
         return device
+    if sys.platform == "linux" and not any(glob.glob(pattern) for pattern in GPU_DEVICE_NODES):
+        # No GPU device node: torch.cuda.is_available() is False, so it need not be imported to say so
+        # (2 of a docs-only PR's 3 s in the reuse check).
+        return "cpu"
     import torch  # only here: whether a GPU is there is torch's to say
 
     return "cuda" if torch.cuda.is_available() else "cpu"
