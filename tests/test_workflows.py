@@ -295,7 +295,7 @@ def test_cml_release_runs_after_a_passed_report_on_pushes_to_main_only_and_check
     )
     assert "artifacts/model.pt" in upload["with"]["path"].split()
     assert download["with"] == {"name": "cml-report", "path": "artifacts"}
-    assert invoked_tasks(release) == ["release", "build-infer", "verify-infer", "release", "push-release"]
+    assert invoked_tasks(release) == ["data", "release", "build-infer", "verify-infer", "release", "push-release"]
     assert uses.index("docker/login-action") > [step.get("run", "").split(" --")[0] for step in steps].index(
         "invoke release"
     )
