@@ -366,7 +366,7 @@ def release(
     max_drop: float | None = None,
     alpha: float | None = None,
 ) -> None:
-    """Publish the run as GitHub release model-v<N>, production unless worse than production (docs/ci.md)."""
+    """Publish the run as GitHub release model-v<N>, production unless worse than production (docs/releases.md)."""
     cfg = c.config
     run_checked(
         c,
