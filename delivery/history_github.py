@@ -31,8 +31,9 @@ from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from reporting.github_comment import DEFAULT_SERVER_URL, CommentError, RetryPolicy, connection_from_env
 
 
-def release_facts(release: Release, server_url: str, repository: str) -> dict:
-    """The index facts of a release: where it is, what it was built from, whether it is production's line."""
+def release_facts(release: Release, server_url: str, repository: str, production: str = "") -> dict:
+    """The index facts of a release: where it is, what it was built from, whether it is production's line, and
+    whether it is production now (`production`: GitHub's latest release, which a rollback moves back)."""
     commit = release.commit
     return {
         "name": safe_name(release.tag),
@@ -40,6 +41,7 @@ def release_facts(release: Release, server_url: str, repository: str) -> dict:
         "commit": commit,
         "created_at": release.created_at,
         "promoted": not release.prerelease,
+        "production": release.tag == production,
         "release_id": release.id,
         "release_url": release.url,
         "commit_url": f"{server_url}/{repository}/commit/{commit}" if commit else None,
@@ -64,12 +66,14 @@ def history_from_releases(
 ) -> tuple[list[Entry | NewEntry], list[str], int]:
     """(the entries oldest first, one line per release skipped, how many were downloaded)."""
     listed = [release for release in releases.list(limit) if release_number(release.tag) is not None][:limit]
+    latest = releases.latest()  # one request: after a rollback production is not the newest promoted release
+    production = latest.tag if latest is not None else ""
     known = {item["name"]: item for item in read_index(out)}
     entries: list[Entry | NewEntry] = []
     skipped: list[str] = []
     downloaded = 0
     for release in reversed(listed):  # oldest first
-        facts = release_facts(release, server_url, repository)
+        facts = release_facts(release, server_url, repository, production)
         kept = cached(out, facts, known)
         if kept is not None:
             entries.append(kept)

@@ -78,10 +78,10 @@ def interval_text(facts: dict) -> str:
     return f"{accuracy} ({low * 100:.1f}-{high * 100:.1f}%)"
 
 
-def promoted_text(promoted: bool | None) -> str:
+def promoted_text(promoted: bool | None, production: bool = False) -> str:
     if promoted is None:
         return "—"
-    return "yes" if promoted else "no (pre-release)"
+    return ("yes" if promoted else "no (pre-release)") + (", **production**" if production else "")
 
 
 def history_table(metrics: dict, shown: list[Row]) -> str:
@@ -107,7 +107,7 @@ def history_table(metrics: dict, shown: list[Row]) -> str:
                 link(cell(row.entry.label), facts.get("release_url")),
                 link(code(sha[:7]), facts.get("commit_url")) if sha else "—",
                 interval_text(facts),
-                promoted_text(row.entry.promoted),
+                promoted_text(row.entry.promoted, bool(facts.get("production"))),
                 *([row.not_comparable or ""] if notes else []),
             ]
         )

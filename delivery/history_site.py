@@ -281,6 +281,7 @@ def releases_table(points: list[Point]) -> str:
         data += f" · test {fingerprint}" if fingerprint else ""
         changed = f'<span class="changed" title="{escape(p.changed)}">data changed</span>' if p.changed else ""
         state = {True: "yes", False: "pre-release", None: "—"}[p.entry.promoted]
+        state += " (production)" if p.entry.facts.get("production") else ""
         commit = p.entry.commit
         cells = [
             link(p.entry.label, facts.get("release_url")),
@@ -302,7 +303,10 @@ def releases_table(points: list[Point]) -> str:
 
 def summary_line(points: list[Point]) -> str:
     newest = points[-1]
-    production = next((p for p in reversed(points) if p.entry.promoted), None)
+    # GitHub's latest release when the history knows it (a rollback moves it back), else the newest promoted.
+    production = next((p for p in points if p.entry.facts.get("production")), None) or next(
+        (p for p in reversed(points) if p.entry.promoted), None
+    )
     parts = [f"{len(points)} releases, {escape(points[0].entry.label)} to {escape(newest.entry.label)}"]
     if production is not None:
         parts.append(

@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ) -> 
         run = load_run(Path(args.artifacts))
         commit = args.commit or env.get("GITHUB_SHA") or git_head()
         releases = Releases(connection_from_env(env)) if _token(env) else None
-        return release(run, releases, args, commit=commit, out=out, env=env)
+        code = release(run, releases, args, commit=commit, out=out, env=env)
+        step_output(env, json.loads((out / RECORD).read_text(encoding="utf-8"))["status"])
+        return code
     except (InputError, ModelFactsError, ModelCardError, MetricsError) as exc:
         print(f"release: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -155,6 +157,15 @@ def release(
     _write_record(out, record)
     print(f"published {published.url} ({'production' if decision.promote else 'pre-release, not latest'})")
     return EXIT_OK
+
+
+def step_output(env: Mapping[str, str], status: str) -> None:
+    """`status=<status>` for the workflow's next steps (GITHUB_OUTPUT): after `--plan`, the release job builds,
+    checks and publishes only when it says `planned` (nothing new to release: no image is built)."""
+    path = env.get("GITHUB_OUTPUT")
+    if path:
+        with open(path, "a", encoding="utf-8") as output:
+            output.write(f"status={status}\n")
 
 
 def unchanged_line(releases: Releases, reused_tag: str) -> str:

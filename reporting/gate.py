@@ -119,7 +119,11 @@ def check_complete(run: dict, allow_interrupted: bool) -> RuleResult:
     done, planned = run.get("epochs_completed"), run.get("epochs")
     interrupted = bool(run.get("interrupted")) or (done is not None and planned is not None and done < planned)
     if not interrupted:
-        return RuleResult("complete run", Status.PASSED, f"all {planned} epochs completed")
+        return RuleResult(
+            "complete run",
+            Status.PASSED,
+            f"all {planned} epochs completed" if planned != 1 else "its 1 epoch completed",
+        )
     stopped = f"training was interrupted after {done} of {planned} epochs"
     if allow_interrupted:
         return RuleResult("--allow-interrupted", Status.WARNING, f"{stopped}, accepted")

@@ -57,8 +57,9 @@ def requests_made(fake: FakeGitHub) -> dict[str, int]:
 def test_cold_fetch_of_20_releases_is_one_page_and_two_assets_each(
     fake: FakeGitHub, run_files: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """24 releases, history.releases 20: one list request, then metrics.json and predictions.csv of the newest 20
-    (an API request and its storage redirect each): 81 requests; model.pt is never fetched."""
+    """24 releases, history.releases 20: one list request and the latest release, then metrics.json and
+    predictions.csv of the newest 20 (an API request and its storage redirect each): 82 requests; model.pt is
+    never fetched."""
     add_releases(fake, run_files, range(1, 25))
 
     code = fetch(fake, tmp_path / "history")
@@ -66,10 +67,10 @@ def test_cold_fetch_of_20_releases_is_one_page_and_two_assets_each(
     history = read_history(tmp_path / "history")
     assert code == 0
     assert [entry.label for entry in history.entries] == [f"model-v{n}" for n in range(5, 25)]
-    assert requests_made(fake) == {"list": 1, "asset": 40, "storage": 40, "all": 81}
+    assert requests_made(fake) == {"list": 1, "asset": 40, "storage": 40, "all": 82}
     assert set(fake.storage_auth) == {None}  # the token never goes to storage
     newest = history.entries[-1].facts
-    assert newest["commit"] == commit(24) and newest["promoted"] is True
+    assert newest["commit"] == commit(24) and newest["promoted"] is True and newest["production"] is True
     assert newest["release_url"] == f"https://github.example/{REPOSITORY}/releases/tag/model-v24"
     assert newest["commit_url"] == f"https://github.example/{REPOSITORY}/commit/{commit(24)}"
     assert newest["created_at"] == "2025-01-01T00:23:00Z"
@@ -82,8 +83,8 @@ def test_cold_fetch_of_20_releases_is_one_page_and_two_assets_each(
 def test_warm_fetch_makes_one_request_and_refreshes_the_facts(
     fake: FakeGitHub, run_files: dict[str, bytes], tmp_path: Path
 ) -> None:
-    """With history/ filled, the same 20 releases cost the one list request; a release moved to pre-release
-    since (a rollback) shows as not promoted."""
+    """With history/ filled, the same 20 releases cost the list and the latest release; a release moved to
+    pre-release since shows as not promoted."""
     add_releases(fake, run_files, range(1, 21))
     fetch(fake, tmp_path / "history")
     fake.requests.clear()
@@ -92,7 +93,7 @@ def test_warm_fetch_makes_one_request_and_refreshes_the_facts(
     code = fetch(fake, tmp_path / "history")
 
     assert code == 0
-    assert requests_made(fake) == {"list": 1, "asset": 0, "storage": 0, "all": 1}
+    assert requests_made(fake) == {"list": 1, "asset": 0, "storage": 0, "all": 2}
     history = read_history(tmp_path / "history")
     assert len(history.entries) == 20
     assert history.entries[-1].promoted is False and history.entries[-1].facts["accuracy"] > 0.9
@@ -109,7 +110,7 @@ def test_a_new_release_fetches_only_its_own_files_and_drops_the_oldest(
 
     fetch(fake, tmp_path / "history")
 
-    assert requests_made(fake) == {"list": 1, "asset": 2, "storage": 2, "all": 5}
+    assert requests_made(fake) == {"list": 1, "asset": 2, "storage": 2, "all": 6}
     assert not (tmp_path / "history" / "model-v1").exists()
     assert read_history(tmp_path / "history").entries[-1].label == "model-v21"
 
@@ -148,7 +149,7 @@ def test_server_errors_are_retried(fake: FakeGitHub, run_files: dict[str, bytes]
 
     assert code == 0
     assert len(read_history(tmp_path / "history").entries) == 3
-    assert requests_made(fake) == {"list": 2, "asset": 7, "storage": 7, "all": 16}
+    assert requests_made(fake) == {"list": 2, "asset": 7, "storage": 7, "all": 17}
 
 
 def test_a_storage_that_keeps_failing_skips_that_release(
@@ -241,3 +242,23 @@ def test_the_pr_report_from_a_fetched_history(
         report
     )
     assert "-0.56 pp against model-v1 (main @ `0000001`), the most significant fall of the last 4" in report
+
+
+def test_after_a_rollback_production_is_github_s_latest_release_not_the_newest(
+    fake: FakeGitHub, run_files: dict[str, bytes], tmp_path: Path
+) -> None:
+    """`invoke promote --release model-v2` moves GitHub's latest flag back: the history marks model-v2 as
+    production (and model-v5 not), and the page's summary names model-v2."""
+    from delivery import promote_cli
+    from delivery.history_site import write_site
+
+    add_releases(fake, run_files, range(1, 6))
+    assert promote_cli.main(["--release", "model-v2"], env=fake.env()) == 0
+
+    assert fetch(fake, tmp_path / "history") == 0
+
+    entries = {entry.label: entry.facts for entry in read_history(tmp_path / "history").entries}
+    assert [label for label, facts in entries.items() if facts["production"]] == ["model-v2"]
+    write_site(read_history(tmp_path / "history"), tmp_path / "site")
+    assert "production: <a href" in (page := (tmp_path / "site" / "index.html").read_text())
+    assert ">model-v2</a> (" in page.split("production: ", 1)[1].split("·")[0]

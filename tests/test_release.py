@@ -269,3 +269,17 @@ def test_a_missing_model_is_one_line_naming_the_file(fake, tmp_path, capsys):
 
     assert f"{tmp_path / 'model.pt'}: no such file" in capsys.readouterr().err
     assert fake.releases == []
+
+
+def test_the_plan_tells_the_workflow_whether_there_is_anything_to_release(fake, digits_runs, tmp_path):
+    """GITHUB_OUTPUT gets status=planned for a new model, and status=already released for a released commit, so
+    the release job builds and pushes an image only when there is a new release."""
+    run = digits_runs("--epochs", "10")
+    output = tmp_path / "github_output"
+    env = fake.env(GITHUB_OUTPUT=str(output))
+
+    assert release(fake, run, FIRST, tmp_path / "plan", "--plan", env=env) == 0
+    assert release(fake, run, FIRST, tmp_path / "r", env=env) == 0
+    assert release(fake, run, FIRST, tmp_path / "again", "--plan", env=env) == 0
+
+    assert output.read_text().splitlines() == ["status=planned", "status=published", "status=already released"]

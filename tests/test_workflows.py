@@ -300,6 +300,8 @@ def test_cml_release_runs_after_a_passed_report_on_pushes_to_main_only_and_check
         "invoke release"
     )
     assert with_token == ["invoke release --artifacts artifacts --plan", "invoke release --artifacts artifacts"]
+    plan = steps.index(next(step for step in steps if step.get("id") == "plan"))
+    assert all(step.get("if") == "steps.plan.outputs.status == 'planned'" for step in steps[plan + 1 :])
 
 
 def test_docker_infer_no_longer_pushes_and_the_promote_input_reaches_the_task_through_env():
