@@ -53,6 +53,10 @@ def find_commit(repo: str | Path, ref: str) -> tuple[Path, str]:
     root = Path(top.stdout.strip())
     found = git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     if found.returncode != 0:
+        parent_of = ref[: -len("~1")] if ref.endswith("~1") else ref[:-1] if ref.endswith("^") else ""
+        if parent_of and git(root, "rev-parse", "--verify", "--quiet", f"{parent_of}^{{commit}}").returncode == 0:
+            # The commit is there but has no parent: the repository's first commit (a fork made from the template).
+            raise BaselineInputError(f"ref {ref!r}: {parent_of} is the repository's first commit, with no parent")
         raise BaselineInputError(
             f"ref {ref!r} not found in {root}: fetch it first "
             "(git fetch origin, or actions/checkout with fetch-depth: 0)"

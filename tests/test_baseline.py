@@ -297,3 +297,16 @@ def test_removing_the_worktree_keeps_the_linked_datasets(repo: Path, tmp_path: P
 
     assert not (tmp_path / "worktree").exists()
     assert (repo / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte").read_bytes() == b"pixels"
+
+
+def test_the_parent_of_the_first_commit_is_named_as_such_not_as_a_missing_fetch(repo: Path) -> None:
+    """HEAD~1 of a repository's only commit (a fork made from the template): the error says there is no parent,
+    not "fetch it first"; an unknown ref still says to fetch."""
+    from reporting.baseline import BaselineInputError, find_commit
+
+    with pytest.raises(
+        BaselineInputError, match=r"^ref 'HEAD~1': HEAD is the repository's first commit, with no parent$"
+    ):
+        find_commit(repo, "HEAD~1")
+    with pytest.raises(BaselineInputError, match="fetch it first"):
+        find_commit(repo, "origin/main")
