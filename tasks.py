@@ -48,7 +48,7 @@ from commands.predict import default_model, predict_command
 from commands.release import image_repository, production_command, promote_command, release_command
 from commands.report import baseline_command, report_command
 from commands.samples import sample_model_command
-from commands.train import EXIT_RETRAIN, REUSE_MODES, reuse_command, torchrun_env, train_command
+from commands.train import EXIT_RETRAIN, reuse_check_command, torchrun_env, train_command
 from commands.typed_tasks import adapt_invoke, task
 from commands.verify import verify_command
 from delivery.image import (
@@ -174,14 +174,12 @@ def train(
             python=PYTHON,
         )
         command = train_command(**train_options)
-        mode = reuse or cfg.train.reuse
-        if mode not in REUSE_MODES:
-            raise ValueError(f"--reuse must be one of {', '.join(REUSE_MODES)}, got {mode!r}")
-        source = os.path.dirname(cfg.baseline.out) or "."
-        check = ""
-        if mode == "auto" and os.path.isfile(os.path.join(source, "metrics.json")):
-            one_process = train_command(**(train_options | {"nproc": 1, "nnodes": 1, "node_rank": 0}))
-            check = reuse_command(one_process, source=source, world_size=processes * nodes)
+        check = reuse_check_command(
+            mode=reuse or cfg.train.reuse,
+            baseline_out=cfg.baseline.out,
+            train_options=train_options,
+            world_size=processes * nodes,
+        )
     if check:
         # Exit 0: the baseline's run was taken as this one; EXIT_RETRAIN: it said what differs, so train.
         done = c.run(check, echo=True, pty=False, warn=True)

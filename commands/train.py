@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Mapping
 
@@ -139,3 +140,15 @@ def reuse_command(train: str, *, source: str, world_size: int) -> str:
     return shlex.join(
         [*args[:at], "-m", "training.reuse", "--from", source, "--world-size", str(world_size), *args[at + 2 :]]
     )
+
+
+def reuse_check_command(*, mode: str, baseline_out: str, train_options: dict, world_size: int) -> str:
+    """The check `invoke train --reuse MODE` runs before training, or "" when none applies: only `auto`, and only
+    where a baseline run lies beside `baseline_out` (its metrics.json). `train_options` are train_command's."""
+    if mode not in REUSE_MODES:
+        raise ValueError(f"--reuse must be one of {', '.join(REUSE_MODES)}, got {mode!r}")
+    source = os.path.dirname(baseline_out) or "."
+    if mode != "auto" or not os.path.isfile(os.path.join(source, "metrics.json")):
+        return ""
+    one_process = train_command(**(train_options | {"nproc": 1, "nnodes": 1, "node_rank": 0}))
+    return reuse_command(one_process, source=source, world_size=world_size)

@@ -149,13 +149,13 @@ def headline(metrics: dict, comparison: Comparison | None, no_baseline_reason: s
             "",
             f"Compared with {comparison.description}: accuracy {percent(comparison.baseline_accuracy)}, "
             f"macro F1 {percent(comparison.baseline_macro_f1)}. {comparison.note or paired_line(comparison)}",
-            *retrained_line(metrics, comparison),
+            *retrained_line(comparison),
         ]
     facts = run_facts(metrics)
     return "\n".join([*lines, "", facts]) if facts else "\n".join(lines)
 
 
-def retrained_line(metrics: dict, comparison: Comparison) -> list[str]:
+def retrained_line(comparison: Comparison) -> list[str]:
     """Why this run trained although its baseline was there: what differs in what training read."""
     if not comparison.input_changes:
         return []

@@ -186,3 +186,20 @@ def test_bad_training_options_are_refused(kwargs: dict, message: str) -> None:
     """Out-of-range options stop the task before any process starts."""
     with pytest.raises(ValueError, match=message):
         train_command(dataset="digits", seed=0, out="a", **kwargs)
+
+
+def test_the_reuse_check_runs_only_for_auto_with_a_baseline_run_beside_baseline_out(tmp_path):
+    """auto with baseline/metrics.json: the one-process check; auto without it, or never: no check; another mode:
+    a usage error naming the choices."""
+    from commands.train import reuse_check_command
+
+    options = {"dataset": "digits", "seed": 0, "out": "artifacts", "nproc": 2, "python": "python"}
+    out = str(tmp_path / "metrics.json")
+
+    assert reuse_check_command(mode="auto", baseline_out=out, train_options=options, world_size=2) == ""
+    (tmp_path / "metrics.json").write_text("{}")
+    check = reuse_check_command(mode="auto", baseline_out=out, train_options=options, world_size=2)
+    assert check.startswith(f"python -m training.reuse --from {tmp_path} --world-size 2 ")
+    assert reuse_check_command(mode="never", baseline_out=out, train_options=options, world_size=2) == ""
+    with pytest.raises(ValueError, match="--reuse must be one of auto, never, got 'always'"):
+        reuse_check_command(mode="always", baseline_out=out, train_options=options, world_size=2)
