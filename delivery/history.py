@@ -25,7 +25,7 @@ from pathlib import Path
 from core.atomic import atomic_path, write_json
 from reporting.changes import data_version_label
 from reporting.metrics import MetricsError, find_problem, load_metrics
-from reporting.predictions import load_predictions
+from reporting.predictions import COLUMNS, load_predictions
 from reporting.stats import wilson_interval
 
 FORMAT = 1
@@ -137,7 +137,7 @@ def parse_entry_files(metrics: bytes, predictions: bytes, where: str) -> dict:
         header = predictions.decode("utf-8").splitlines()[0]
     except (UnicodeDecodeError, IndexError):
         raise HistoryError(f"{where}: predictions.csv is empty or not text") from None
-    if not {"id", "label", "prediction"} <= {column.strip() for column in header.split(",")}:
+    if not set(COLUMNS) <= {column.strip() for column in header.split(",")}:
         raise HistoryError(f"{where}: predictions.csv has no id, label and prediction columns")
     return data
 

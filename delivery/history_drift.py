@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from delivery.history import Entry, History
 from reporting.compare import DEFAULT_ALPHA, Comparison, compare
-from reporting.gate import TOLERANCE, RuleResult, Status, p_value
+from reporting.gate import TOLERANCE, RuleResult, Status, p_value, paired_evidence
 from reporting.markdown import code, percent, points
 
 DEFAULT_WINDOW = 10
@@ -141,9 +141,8 @@ def role(drift: Drift, tested: Tested, failing: bool) -> str:
 
 
 def evidence(drift: Drift, tested: Tested) -> str:
-    """': 0 fixed, 5 broken, McNemar p = 0.06, Holm-adjusted p = 0.6'."""
-    paired = tested.comparison.paired
-    text = f"{paired.fixed} fixed, {paired.broken} broken, McNemar {p_value(paired.p_value)}"
+    """': 0 fixed, 5 broken, McNemar p = 0.06, Holm-adjusted p = 0.6': the gate's paired evidence, corrected."""
+    text = paired_evidence(tested.comparison)
     if len(drift.tested) > 1:
         text += f", Holm-adjusted {p_value(tested.adjusted_p)}"
     return text
@@ -174,7 +173,7 @@ def check_max_drift(drift: Drift | None, max_drift: float | None, *, has_predict
     tested = drift.reference(max_drift)
     comparison = tested.comparison
     line = (
-        f"{points(comparison.accuracy_delta)} against {where(tested.entry)}, {role(drift, tested, failing)}: "
+        f"{points(comparison.accuracy_delta)} against {where(tested.entry)}, {role(drift, tested, failing)}"
         f"{evidence(drift, tested)}"
     )
     now = comparison.baseline_accuracy + comparison.accuracy_delta

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from delivery.github_releases import DEFAULT_POLICY, Release, ReleaseError, Releases
 from delivery.history import (
-    METRICS,
-    PREDICTIONS,
+    FILES,
     Entry,
     HistoryError,
     NewEntry,
@@ -55,7 +54,7 @@ def cached(out: Path, facts: dict, known: dict[str, dict]) -> Entry | None:
     if before is None or before.get("release_id") != facts["release_id"] or before.get("tag") != facts["tag"]:
         return None
     folder = out / facts["name"]
-    if not all((folder / name).is_file() for name in (METRICS, PREDICTIONS)):
+    if not all((folder / name).is_file() for name in FILES):
         return None
     summary = {key: value for key, value in before.items() if key not in facts}
     return Entry(facts={**facts, **summary}, folder=folder)
@@ -78,12 +77,12 @@ def history_from_releases(
         if kept is not None:
             entries.append(kept)
             continue
-        missing = [name for name in (METRICS, PREDICTIONS) if name not in release.assets]
+        missing = [name for name in FILES if name not in release.assets]
         if missing:
             skipped.append(f"{release.tag} skipped: no {' or '.join(missing)} asset")
             continue
         try:
-            metrics, predictions = (releases.download(release, name) for name in (METRICS, PREDICTIONS))
+            metrics, predictions = (releases.download(release, name) for name in FILES)
             parse_entry_files(metrics, predictions, release.tag)
         except (ReleaseError, HistoryError) as error:
             skipped.append(f"{release.tag} skipped: {error}")

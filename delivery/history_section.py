@@ -126,7 +126,7 @@ def pages_url(env: Mapping[str, str]) -> str:
     return f"https://{owner.lower()}.github.io/{repo}/"
 
 
-def history_markdown(metrics: dict, history: History, drift_line: str = "", page_url: str = "") -> str:
+def history_markdown(metrics: dict, history: History, page_url: str = "") -> str:
     """'### History' with the chart, a line on what is (not) drawn and where the data changed, and the table."""
     if not history.entries:
         return "### History\n\nThe history folder holds no release yet."
@@ -147,8 +147,6 @@ def history_markdown(metrics: dict, history: History, drift_line: str = "", page
     if hidden:
         names = ", ".join(cell(row.entry.label) for row in hidden[:8]) + (" and more" if len(hidden) > 8 else "")
         notes.append(f"Not drawn, tested on other data than this run: {names} ({hidden[-1].not_comparable}).")
-    if drift_line:
-        notes.append(f"Drift: {drift_line}")
     if page_url:
         notes.append(f"Every release, per class and over time: [the history page]({page_url}).")
     parts.append(" ".join(notes))
@@ -172,11 +170,11 @@ def history_for_report(
     page_url: str = "",
 ) -> tuple[RuleResult | None, str]:
     """What `python -m reporting render` adds from `folder` (the history, when it exists): the drift rule's
-    outcome (None when neither a rule nor a history was asked for) and the report's history section ("" when
+    outcome (None when the rule was not asked for) and the report's history section ("" when
     there is no history)."""
     history = history_if_exists(folder)
-    if history is None:
-        return (check_max_drift(None, max_drift) if max_drift is not None else None), ""
-    drift = measure_drift(metrics, predictions, history, window=window, alpha=alpha)
-    rule = check_max_drift(drift, max_drift, has_predictions=predictions is not None)
-    return (rule if max_drift is not None else None), history_markdown(metrics, history, page_url=page_url)
+    section = history_markdown(metrics, history, page_url=page_url) if history is not None else ""
+    if max_drift is None:
+        return None, section
+    drift = measure_drift(metrics, predictions, history, window=window, alpha=alpha) if history is not None else None
+    return check_max_drift(drift, max_drift, has_predictions=predictions is not None), section
