@@ -6,6 +6,8 @@ import shlex
 
 from commands.docker import INPUTS_IN_IMAGE, OUTPUT_IN_IMAGE, Mount, run_command
 
+SERVED_NAME = "served.csv"  # inference's answers, in the output folder
+
 
 def verify_command(*, python: str, artifacts: str, model: str = "", tag: str = "") -> str:
     """`python -m delivery.verify_cli`: predict the run's test split through inference (or the image) and compare."""
@@ -26,7 +28,7 @@ def serve_in_image_command(*, image: str, inputs: str, input_name: str, output_d
     writable at /output, and no model mounted: the image's entrypoint names its baked-in model."""
     mounts = [Mount(inputs, INPUTS_IN_IMAGE, readonly=True), Mount(output_dir, OUTPUT_IN_IMAGE)]
     input_in_image = INPUTS_IN_IMAGE if input_name == "." else f"{INPUTS_IN_IMAGE}/{input_name}"
-    args = ["--input", input_in_image, "--output", f"{OUTPUT_IN_IMAGE}/served.csv"]
+    args = ["--input", input_in_image, "--output", f"{OUTPUT_IN_IMAGE}/{SERVED_NAME}"]
     if input_name == ".":
         args.append("--recursive")
     return run_command(image=image, args=args, mounts=mounts, user=user)

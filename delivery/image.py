@@ -11,10 +11,11 @@ model an image serves without running it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
+
+from training.inputs import sha256_file
 
 TITLE = "cml-infer"
 UNRELEASED = "unreleased"  # the version label of an image built around a model no release names (yet)
@@ -103,13 +104,7 @@ def data_version_value(version: Mapping) -> str:
     return ""
 
 
-def file_sha256(path: str | Path) -> str:
-    """The sha256 of a file's bytes, hex (what `sha256sum` prints), read in chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+file_sha256 = sha256_file  # the sha256 of a file's bytes, hex (what `sha256sum` prints): the model label's value
 
 
 def read_release_record(path: str | Path) -> dict:

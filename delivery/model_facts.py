@@ -7,13 +7,13 @@ that of the model inference serves. Every value is a plain JSON type, ready for 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 from core.checkpoint import CheckpointError, load_checkpoint
 from core.messages import first_line
 from core.models import BUILTIN_MODELS, ModelError
+from training.inputs import sha256_file
 
 
 class ModelFactsError(Exception):
@@ -59,8 +59,7 @@ def model_facts(path: str | os.PathLike) -> dict:
 def sha256(path: Path) -> str:
     """The file's sha256 in hex, read in chunks (a large model never sits in memory twice)."""
     try:
-        with path.open("rb") as stream:
-            return hashlib.file_digest(stream, "sha256").hexdigest()
+        return sha256_file(path)
     except OSError as exc:
         raise ModelFactsError(f"{path}: cannot read model file ({exc.strerror or exc})") from None
 

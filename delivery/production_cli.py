@@ -20,7 +20,7 @@ from delivery.github_releases import ReleaseError, Releases
 from delivery.production import RECORD, read_production
 from delivery.promotion import Production
 from reporting.exit_codes import EXIT_FAILED, EXIT_OK
-from reporting.github_comment import CommentError, connection_from_env
+from reporting.github_comment import TOKEN_VARIABLES, CommentError, connection_from_env
 
 FILES = ("metrics.json", "predictions.csv")
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ) -> 
     parser.add_argument("--out", default="production", metavar="DIR", help="where to save (default: %(default)s)")
     args = parser.parse_args(argv)
     out = Path(args.out)
-    if not (env.get("GITHUB_TOKEN") or env.get("REPO_TOKEN")):
+    if not any(env.get(name) for name in TOKEN_VARIABLES):
         shutil.rmtree(out, ignore_errors=True)
         print("production: no GITHUB_TOKEN: the report names no production model")
         return EXIT_OK

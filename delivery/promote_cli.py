@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from delivery.github_releases import ReleaseError, Releases
 from delivery.promotion import release_number
 from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
-from reporting.github_comment import CommentError, connection_from_env
+from reporting.github_comment import TOKEN_VARIABLES, CommentError, connection_from_env
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ) -> 
     if release_number(args.release) is None:
         print(f"promote: --release must be a release tag model-v<N>, got {args.release!r}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not (env.get("GITHUB_TOKEN") or env.get("REPO_TOKEN")):
+    if not any(env.get(name) for name in TOKEN_VARIABLES):
         print("promote: no GITHUB_TOKEN: cannot look up or move the latest release", file=sys.stderr)
         return EXIT_FAILED
     try:

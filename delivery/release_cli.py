@@ -25,19 +25,18 @@ from pathlib import Path
 from core.argtypes import between
 from core.atomic import write_text
 from delivery.github_releases import Release, ReleaseError, Releases, TagTaken
-from delivery.image import image_labels, release_image_tags
+from delivery.image import RECORD_NAME, image_labels, release_image_tags
 from delivery.model_card import ModelCardError, card_summary, model_card
 from delivery.model_facts import ModelFactsError, model_facts
 from delivery.production_cli import fetch_production
 from delivery.promotion import Decision, decide, next_tag
 from reporting.compare import DEFAULT_ALPHA
 from reporting.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
-from reporting.github_comment import CommentError, connection_from_env
+from reporting.github_comment import TOKEN_VARIABLES, CommentError, connection_from_env
 from reporting.metrics import MetricsError, load_metrics
 from reporting.predictions import load_predictions
 
 ASSETS = ("model.pt", "metrics.json", "predictions.csv", "model-card.md")
-RECORD = "release.json"
 NOTES = "notes.md"
 PRODUCTION_DIR = "production"  # production's metrics.json and predictions.csv, as compared with
 MAX_TAG_TRIES = 5  # merges racing for the same N: each loser takes the next number
@@ -86,7 +85,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ) -> 
         commit = args.commit or env.get("GITHUB_SHA") or git_head()
         releases = Releases(connection_from_env(env)) if _token(env) else None
         code = release(run, releases, args, commit=commit, out=out, env=env)
-        step_output(env, json.loads((out / RECORD).read_text(encoding="utf-8"))["status"])
+        step_output(env, json.loads((out / RECORD_NAME).read_text(encoding="utf-8"))["status"])
         return code
     except (InputError, ModelFactsError, ModelCardError, MetricsError) as exc:
         print(f"release: {exc}", file=sys.stderr)
@@ -266,7 +265,7 @@ def _already_released(existing: list[Release], commit: str, reused_commit: str) 
 
 
 def _token(env: Mapping[str, str]) -> bool:
-    return bool(env.get("GITHUB_TOKEN") or env.get("REPO_TOKEN"))
+    return any(env.get(name) for name in TOKEN_VARIABLES)
 
 
 def _content_type(name: str) -> str:
@@ -277,7 +276,7 @@ def _content_type(name: str) -> str:
 
 def _write_record(out: Path, record: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    write_text(out / RECORD, json.dumps(record, indent=2) + "\n")
+    write_text(out / RECORD_NAME, json.dumps(record, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -13,10 +13,9 @@ import tempfile
 from pathlib import Path
 
 from commands.docker import INPUTS_IN_IMAGE
-from commands.verify import serve_in_image_command
+from commands.predict import predict_command
+from commands.verify import SERVED_NAME, serve_in_image_command
 from delivery.verify import VerifyError, compare, export_test_samples, read_served, read_trained, run_data_options
-
-SERVED_NAME = "served.csv"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,8 +51,15 @@ def main(argv: list[str] | None = None) -> int:
                 prefix = INPUTS_IN_IMAGE
             else:
                 model = args.model or str(artifacts / "model.pt")
-                command = [sys.executable, "-m", "inference", "--model", model, "--input", str(inputs / export.name)]
-                command += ["--output", str(output / SERVED_NAME)] + ([] if export.is_array else ["--recursive"])
+                command = shlex.split(
+                    predict_command(
+                        input_path=str(inputs / export.name),
+                        model=model,
+                        output=str(output / SERVED_NAME),
+                        recursive=not export.is_array,
+                        python=sys.executable,
+                    )
+                )
                 prefix = str(inputs)
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode != 0:
